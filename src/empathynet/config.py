@@ -27,7 +27,7 @@ class SubtitleConfig:
     """
 
     #: Largest silence between two events that may still continue one sentence.
-    merge_gap_ms: int = 1500
+    merge_gap_ms: int = 3000
     #: A merged sentence never grows beyond this; longer runs are kept as separate utterances.
     max_sentence_ms: int = 30_000
     #: Events longer than this are absurd (a subtitle on screen for > 10 minutes) and dropped.
@@ -41,10 +41,87 @@ class SubtitleConfig:
 
 
 @dataclass(frozen=True)
+class FaceConfig:
+    """How faces are detected, tracked, sized and checked for speaking.
+
+    Sizes are fractions of the displayed frame (0..1); times are integer ms.
+    """
+
+    #: Registered face detector: ``mediapipe`` (short-range model, default),
+    #: ``mediapipe_full`` (full-range model, finds small faces) or ``haar`` (OpenCV).
+    detector: str = "mediapipe"
+    #: Detections with a lower detector score (0..1) are dropped.
+    min_score: float = 0.5
+    #: Frames sampled per second of each window for detection (at least 5).
+    sample_fps: int = 5
+    #: Frames wider than this (pixels) are downscaled before detection.
+    detection_width: int = 320
+    #: A face is large when its size (by ``size_measure``) is at least this fraction.
+    large_fraction: float = 0.20
+    #: ``dims`` (width and height both ≥ fraction), ``height`` or ``area``.
+    size_measure: str = "dims"
+    #: Smallest IoU that links a detection to a track.
+    iou_threshold: float = 0.3
+    #: Missed detections in a row a track survives without being split.
+    max_gap_frames: int = 2
+    #: A face track must be present in at least this fraction of sampled frames.
+    min_track_coverage: float = 0.9
+    #: Compute the speaking score (mouth motion vs voice energy).
+    speaking: bool = True
+    #: Median mouth-opening change per 200 ms (fraction of the face height) while the
+    #: voice is active, below which a mouth counts as still (see faces/speaking.py).
+    speaking_still_threshold: float = 0.004
+    #: Median mouth-region grey-level change per 200 ms (0..1) below which a mouth
+    #: counts as still, used when face landmarks are missing.
+    speaking_pixel_still_threshold: float = 0.002
+    #: A face is a clear non-speaker only if the voice is active in at least this
+    #: fraction of sampled frames while its mouth is still.
+    speaking_min_voiced_fraction: float = 0.5
+    #: Audio quieter than this (dB relative to full scale) is never voice.
+    voice_floor_dbfs: float = -45.0
+    #: Audio more than this many dB below the window's loud level is not voice.
+    voice_range_db: float = 20.0
+    #: Landmarks must be found on at least this fraction of frames, else the
+    #: speaking score uses mouth-region pixel motion.
+    speaking_min_landmark_fraction: float = 0.67
+
+    def __post_init__(self) -> None:
+        def bad(key: str, rule: str, value: object) -> ConfigError:
+            return ConfigError(f"FaceConfig.{key} {rule}, got {value!r}")
+
+        if self.sample_fps < 5:
+            raise bad("sample_fps", "must be at least 5", self.sample_fps)
+        if self.detection_width < 32:
+            raise bad("detection_width", "must be at least 32 pixels", self.detection_width)
+        if self.size_measure not in ("dims", "height", "area"):
+            raise bad("size_measure", "must be dims, height or area", self.size_measure)
+        if self.max_gap_frames < 0:
+            raise bad("max_gap_frames", "must be 0 or more", self.max_gap_frames)
+        for key in ("min_score", "min_track_coverage"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise bad(key, "must be in [0, 1]", getattr(self, key))
+        for key in ("large_fraction", "iou_threshold", "speaking_min_voiced_fraction"):
+            if not 0.0 < getattr(self, key) <= 1.0:
+                raise bad(key, "must be in (0, 1]", getattr(self, key))
+        if not 0.0 <= self.speaking_min_landmark_fraction <= 1.0:
+            raise bad(
+                "speaking_min_landmark_fraction",
+                "must be in [0, 1]",
+                self.speaking_min_landmark_fraction,
+            )
+        for key in ("speaking_still_threshold", "speaking_pixel_still_threshold"):
+            if getattr(self, key) < 0.0:
+                raise bad(key, "must be 0 or more", getattr(self, key))
+        if self.voice_range_db <= 0.0:
+            raise bad("voice_range_db", "must be positive", self.voice_range_db)
+
+
+@dataclass(frozen=True)
 class EmpathyNetConfig:
     """All options, grouped by part of the flow."""
 
     subtitles: SubtitleConfig = field(default_factory=SubtitleConfig)
+    faces: FaceConfig = field(default_factory=FaceConfig)
 
 
 def _check_type(cls_name: str, key: str, value: Any, annotation: Any) -> Any:

@@ -89,6 +89,7 @@ class Utterance(_Record):
     event_ids: tuple[int, ...] = ()  #: indices of the subtitle events it came from
     dialogue: bool = False  #: split from a multi-speaker event ("- Hi. - Hello.")
     source_id: str | None = None
+    overlap: bool = False  #: its event is on screen together with another event
 
     @property
     def duration_ms(self) -> int:

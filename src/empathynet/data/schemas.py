@@ -59,6 +59,7 @@ UTTERANCE_SCHEMA = pa.schema(
         ("event_ids", pa.list_(pa.int64())),
         ("dialogue", pa.bool_()),
         ("source_id", pa.string()),
+        ("overlap", pa.bool_()),
     ]
 )
 
@@ -103,7 +104,9 @@ CUE_SCHEMA = pa.schema(
 R = TypeVar("R", Source, Utterance, CueGroup)
 
 
-def records_to_table(records: Iterable[Source | Utterance | CueGroup], schema: pa.Schema) -> pa.Table:
+def records_to_table(
+    records: Iterable[Source | Utterance | CueGroup], schema: pa.Schema
+) -> pa.Table:
     """Records -> a table with exactly ``schema`` (missing fields become nulls)."""
     rows = [r.to_dict() for r in records]
     columns = {name: [row.get(name) for row in rows] for name in schema.names}

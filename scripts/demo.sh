@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: set up, then run the demo end to end.
+# Usage: bash scripts/demo.sh [OUT_DIR]   (default: demo-out)
+set -euo pipefail
+. "$(dirname "$0")/_venv.sh" ""
+out=${1:-demo-out}
+empathynet demo --out "$out"

@@ -1,0 +1,1 @@
+"""The ``empathynet`` command line: thin over the Python API."""

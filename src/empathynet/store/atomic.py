@@ -1,0 +1,67 @@
+"""Atomic writes: write to a temporary name in the same folder, fsync, rename.
+
+A reader (or a resumed build) sees either the old file or the whole new one,
+never a half-written file, even after ``kill -9``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    _atomic(path, write)
+
+
+def atomic_write_json(path: Path, value: Any) -> None:
+    """Write ``value`` as indented UTF-8 JSON to ``path`` atomically."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_table(path: Path, table: pa.Table) -> None:
+    """Write ``table`` as Parquet (zstd) to ``path`` atomically."""
+    _atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
+    """Let ``write(tmp_path)`` produce the file, then move it to ``path`` atomically."""
+    _atomic(path, write)
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete ``.*.tmp`` files an interrupted run left in ``folder`` (recursively)."""
+    removed = 0
+    if folder.is_dir():
+        for stale in folder.rglob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -1,0 +1,77 @@
+"""Where things live inside a dataset directory (DESIGN.md §3).
+
+::
+
+    dataset/
+      dataset.json          name, version, build config, stage versions, counts
+      sources.parquet       one row per source
+      cues/part-*.parquet   one row per utterance (accepted, rejected, failed)
+      media/<source_id>/<cue_id>/{clip.mp4, face.mp4, still_0..4.jpg, face_0..4.jpg,
+                                  audio.wav, audio_blur.wav}
+      reports/build.json
+
+Paths stored in the manifest are relative to the root and never leave it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from empathynet.errors import PathEscapeError
+
+
+def safe_join(root: Path, relative: str) -> Path:
+    """``root / relative``, refusing absolute paths and any that leave ``root``."""
+    pure = PurePosixPath(relative)
+    first = pure.parts[0] if pure.parts else ""
+    if pure.is_absolute() or relative.startswith("\\") or first.endswith(":"):
+        raise PathEscapeError(f"path {relative!r} is absolute; dataset paths are relative", root)
+    resolved_root = root.resolve()
+    target = (resolved_root / pure).resolve()
+    if target != resolved_root and resolved_root not in target.parents:
+        raise PathEscapeError(f"path {relative!r} leaves the dataset", root)
+    return target
+
+
+@dataclass(frozen=True)
+class DatasetLayout:
+    """The paths of one dataset directory."""
+
+    root: Path
+
+    @property
+    def dataset_json(self) -> Path:
+        return self.root / "dataset.json"
+
+    @property
+    def sources_parquet(self) -> Path:
+        return self.root / "sources.parquet"
+
+    @property
+    def cues_dir(self) -> Path:
+        return self.root / "cues"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.root / "media"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def build_report(self) -> Path:
+        return self.reports_dir / "build.json"
+
+    def cue_part(self, source_id: str, chunk: int) -> Path:
+        """The manifest part holding one chunk of one source's utterances."""
+        return self.cues_dir / f"part-{source_id}-{chunk:05d}.parquet"
+
+    def cue_media_relative(self, source_id: str, cue_id: str, name: str) -> str:
+        """A media file's path relative to the root, as stored in the manifest."""
+        return f"media/{source_id}/{cue_id}/{name}"
+
+    def resolve(self, relative: str) -> Path:
+        """A manifest path -> an absolute path inside the dataset (never outside)."""
+        return safe_join(self.root, relative)

@@ -1,0 +1,51 @@
+"""Generated media for tests, the demo and benchmarks: real face photo, speech, subtitles.
+
+``generate_demo_media`` writes the demo set (one clip per case the pipeline must handle),
+``make_clip`` one short clip for a unit test, ``make_long_video`` a long video for speed
+benchmarks. Each returns ``DemoClip`` ground truth (sentence times, shots, face boxes).
+"""
+
+from empathynet.testing.media import (
+    DEFAULT_LINES,
+    DEMO_CLIP_NAMES,
+    DemoClip,
+    DemoCue,
+    DemoSentence,
+    DemoShot,
+    PlacedSpeech,
+    ScriptLine,
+    ScriptPlan,
+    benchmark_sentences,
+    corrupt_file,
+    generate_demo_media,
+    make_clip,
+    make_long_video,
+    plan_script,
+)
+from empathynet.testing.scenes import SCENE_NAMES, FaceBox, SceneName, SceneRenderer
+from empathynet.testing.voice import Phrase, Speech, synthesize
+
+__all__ = [
+    "DEFAULT_LINES",
+    "DEMO_CLIP_NAMES",
+    "SCENE_NAMES",
+    "DemoClip",
+    "DemoCue",
+    "DemoSentence",
+    "DemoShot",
+    "FaceBox",
+    "Phrase",
+    "PlacedSpeech",
+    "SceneName",
+    "SceneRenderer",
+    "ScriptLine",
+    "ScriptPlan",
+    "Speech",
+    "benchmark_sentences",
+    "corrupt_file",
+    "generate_demo_media",
+    "make_clip",
+    "make_long_video",
+    "plan_script",
+    "synthesize",
+]

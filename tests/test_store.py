@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from empathynet.engines import LocalEngine
+from empathynet.errors import PathEscapeError
+from empathynet.store import (
+    DatasetLayout,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_table,
+)
+from empathynet.store.atomic import atomic_write_with, remove_stale_temporaries
+
+
+def test_safe_join_refuses_paths_that_escape(tmp_path: Path) -> None:
+    layout = DatasetLayout(tmp_path)
+    assert layout.resolve("media/a/b.jpg") == (tmp_path / "media/a/b.jpg").resolve()
+    for bad in ["../outside.txt", "media/../../x", "/etc/passwd", "\\\\server\\share", "C:/x"]:
+        with pytest.raises(PathEscapeError):
+            layout.resolve(bad)
+    # a symlink inside the dataset that points outside is refused too
+    (tmp_path / "link").symlink_to(tmp_path.parent)
+    with pytest.raises(PathEscapeError, match="leaves the dataset"):
+        layout.resolve("link/other")
+
+
+def test_atomic_writes_leave_no_temporaries(tmp_path: Path) -> None:
+    atomic_write_bytes(tmp_path / "a" / "x.bin", b"123")
+    atomic_write_json(tmp_path / "b.json", {"k": "é"})
+    atomic_write_table(tmp_path / "c.parquet", pa.table({"n": [1, 2]}))
+    assert (tmp_path / "a" / "x.bin").read_bytes() == b"123"
+    assert (tmp_path / "b.json").read_text(encoding="utf-8") == '{\n  "k": "é"\n}\n'
+    assert pq.read_table(tmp_path / "c.parquet").column("n").to_pylist() == [1, 2]
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_failed_atomic_write_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "keep.txt"
+    target.write_text("old")
+
+    def broken(tmp: Path) -> None:
+        tmp.write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write_with(target, broken)
+    assert target.read_text() == "old"
+    assert not list(tmp_path.glob(".*.tmp"))
+    (tmp_path / ".stale.tmp").write_text("x")
+    assert remove_stale_temporaries(tmp_path) == 1
+
+
+def _setup() -> int:
+    return 10
+
+
+def _task(context: int, item: int) -> int:
+    return context + item
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_engine_runs_every_item_once(workers: int) -> None:
+    engine: LocalEngine[int, int, int] = LocalEngine(workers)
+    assert sorted(engine.map(_task, _setup, range(7))) == [10 + i for i in range(7)]
+
+
+def test_local_engine_refuses_zero_workers() -> None:
+    with pytest.raises(ValueError):
+        LocalEngine(0)
