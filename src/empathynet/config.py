@@ -52,6 +52,10 @@ class FaceConfig:
     detector: str = "mediapipe"
     #: Detections with a lower detector score (0..1) are dropped.
     min_score: float = 0.5
+    #: Detector run again on a window where ``detector`` found no face, to tell a
+    #: small face (``face_too_small``) from none (``no_face``); the short-range model
+    #: does not see faces under ~12 % of the frame width. ``None`` skips the second look.
+    small_face_detector: str | None = "mediapipe_full"
     #: Frames sampled per second of each window for detection (at least 5).
     sample_fps: int = 5
     #: Frames wider than this (pixels) are downscaled before detection.
@@ -117,11 +121,92 @@ class FaceConfig:
 
 
 @dataclass(frozen=True)
+class ShotConfig:
+    """Options of the shot-cut detector (scores are on a 0-255 scale)."""
+
+    #: A frame's score must be this many times its neighbours' mean score.
+    adaptive_threshold: float = 3.0
+    #: ... and at least this high.
+    min_content: float = 15.0
+    #: Neighbours on each side used for the mean.
+    window_frames: int = 2
+    #: The score that makes a cut on its own when a frame has no neighbours.
+    content_threshold: float = 27.0
+    #: Of two cuts closer than this (ms) only the stronger is kept (flashes, flicker).
+    min_shot_ms: int = 250
+    #: Width in pixels of the frames the scores are measured on.
+    width: int = 128
+
+
+@dataclass(frozen=True)
+class SelectConfig:
+    """Which utterances become cue groups. Times are integer ms."""
+
+    #: Shorter sentences are rejected as ``too_short``.
+    min_duration_ms: int = 500
+    #: Longer sentences are rejected as ``too_long``.
+    max_duration_ms: int = 20_000
+    #: Reject the turns of dialogue events (``dialogue``): two speakers share one time span.
+    reject_dialogue: bool = True
+    #: Reject utterances on screen together with another subtitle (``overlap``).
+    reject_overlap: bool = True
+    #: Reject a face whose mouth is still while the voice is active (``not_speaking``).
+    reject_non_speakers: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_duration_ms < self.max_duration_ms:
+            raise ConfigError(
+                "SelectConfig needs 0 < min_duration_ms < max_duration_ms, got "
+                f"{self.min_duration_ms} and {self.max_duration_ms}"
+            )
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """What is cut out of each accepted utterance."""
+
+    #: Stills (and face crops) at equal intervals inside the sentence.
+    stills: int = 5
+    #: Side of the square face crops and of the face clip, pixels.
+    face_size: int = 224
+    #: The face crop's side is the face box's larger side times this (room for hair, chin).
+    face_margin: float = 1.6
+    #: Also encode the full-frame clip (``clip.mp4``); off by default, as it costs more
+    #: than the rest of the build together (see benchmarks/build_speed.py).
+    full_clip: bool = False
+    #: Full-frame clips wider than this are downscaled (pixels; ``None``: source size).
+    full_clip_width: int | None = None
+    #: H.264 constant rate factor of the clips (lower is better quality, bigger files).
+    crf: int = 23
+    #: JPEG quality of stills and face crops (1-95).
+    jpeg_quality: int = 90
+    #: Sample rate of the audio cut (Hz, mono).
+    audio_rate: int = 16_000
+
+    def __post_init__(self) -> None:
+        if self.stills < 1:
+            raise ConfigError(f"ExtractConfig.stills must be at least 1, got {self.stills}")
+        if self.face_size < 16 or self.face_size % 2:
+            raise ConfigError(
+                f"ExtractConfig.face_size must be an even number >= 16, got {self.face_size}"
+            )
+        if not 1 <= self.jpeg_quality <= 95:
+            raise ConfigError(
+                f"ExtractConfig.jpeg_quality must be in 1..95, got {self.jpeg_quality}"
+            )
+
+
+@dataclass(frozen=True)
 class EmpathyNetConfig:
     """All options, grouped by part of the flow."""
 
     subtitles: SubtitleConfig = field(default_factory=SubtitleConfig)
     faces: FaceConfig = field(default_factory=FaceConfig)
+    shots: ShotConfig = field(default_factory=ShotConfig)
+    select: SelectConfig = field(default_factory=SelectConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    #: Utterances per unit of work; each unit is committed as one manifest part.
+    chunk_size: int = 16
 
 
 def _check_type(cls_name: str, key: str, value: Any, annotation: Any) -> Any:

@@ -1,7 +1,9 @@
-"""Fuzz the subtitle loader: 10,000 random, mutated and generated files.
+"""Fuzz the subtitle loader and the sentence rules: 10,000 random, mutated and generated files.
 
 Whatever the bytes, ``load_subtitles`` returns ``LoadedSubtitles`` or raises an
 ``EmpathyNetError`` whose message is one line naming the file; never another exception.
+What loads then goes through the whole utterance stage (fix, clean, sentences), which
+must give well-formed utterances.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import SHARED_DATA
 from empathynet.errors import EmpathyNetError
+from empathynet.subtitles import utterances_from_loaded
 from empathynet.subtitles.events import LoadedSubtitles
 from empathynet.subtitles.load import load_subtitles
 
@@ -144,3 +147,13 @@ def test_loader_survives_random_and_mutated_files(
     assert [event.index for event in loaded.events] == list(range(len(loaded.events)))
     assert all(type(e.start_ms) is int and type(e.end_ms) is int for e in loaded.events)
     assert all("\n" not in warning for warning in loaded.warnings)
+
+    result = utterances_from_loaded(loaded)
+    known = {e.index for e in loaded.events}
+    for utterance in result.utterances:
+        assert 0 <= utterance.start_ms < utterance.end_ms
+        assert utterance.text == utterance.text.strip()
+        assert "\n" not in utterance.text
+        assert utterance.event_ids and set(utterance.event_ids) <= known
+    assert result.report.utterances == len(result.utterances)
+    assert all("\n" not in warning for warning in result.report.warnings)

@@ -111,9 +111,14 @@ class FaceBox(_Record):
         return self.width * self.height
 
 
-def make_cue_id(source_id: str, start_ms: int) -> str:
-    """``{source_id}-{start_ms:09d}``: unique within a dataset, sortable by time."""
-    return f"{source_id}-{start_ms:09d}"
+def make_cue_id(source_id: str, start_ms: int, ordinal: int = 0) -> str:
+    """``{source_id}-{start_ms:09d}``, sortable by time and free of dots.
+
+    ``ordinal`` tells apart utterances that start together (the turns of one dialogue
+    event): the second gets ``-1``, the third ``-2``.
+    """
+    suffix = f"-{ordinal}" if ordinal else ""
+    return f"{source_id}-{start_ms:09d}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,8 @@ class CueGroup(_Record):
     end_ms: int
     text: str
     status: str  #: one of CUE_STATUSES
-    reason: str | None = None  #: why rejected (no_face, shot_cut, ...) or the error of a failure
+    reason: str | None = None  #: why rejected or failed: one code (no_face, corrupt_media, ...)
+    error: str | None = None  #: the one-line error message of a failed row
     nonverbal: tuple[str, ...] = ()
     speaker: str | None = None
     event_ids: tuple[int, ...] = ()
@@ -137,7 +143,9 @@ class CueGroup(_Record):
     face_area_fraction: float | None = None
     face_fraction_min: float | None = None  #: smallest size (by the configured measure)
     face_detector: str | None = None
-    speaking_score: float | None = None
+    face_coverage: float | None = None  #: fraction of sampled frames the face was seen in
+    shot_cuts: int | None = None  #: shot cuts found inside the sentence
+    speaking_score: float | None = None  #: mouth motion vs voice energy, Pearson r
     # media, relative to the dataset root
     clip_path: str | None = None
     face_clip_path: str | None = None

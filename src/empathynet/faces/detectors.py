@@ -23,8 +23,14 @@ Registered detectors, all working offline from files inside their pip package:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
+import tempfile
+import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from types import ModuleType, TracebackType
 from typing import Any, ClassVar
 
@@ -45,6 +51,11 @@ def import_mediapipe() -> ModuleType:
     Releases from 0.10.30 ship no models inside the wheel (their Tasks API
     downloads them), so they are refused rather than half-working offline.
     """
+    # MediaPipe's C++ and TensorFlow Lite log to stderr at start-up (XNNPACK delegate,
+    # feedback tensors): quiet them unless the user asked for their logs.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is deprecated")
     try:
         mp = importlib.import_module("mediapipe")
     except ImportError as error:
@@ -58,6 +69,31 @@ def import_mediapipe() -> ModuleType:
             f"(mp.solutions); install it with: pip install '{MEDIAPIPE_PIN}'"
         )
     return mp
+
+
+@contextlib.contextmanager
+def quiet_native_logs() -> Iterator[None]:
+    """Hold back what native code writes to stderr (file descriptor 2) inside the block.
+
+    MediaPipe's graphs log start-up chatter (``Created TensorFlow Lite XNNPACK
+    delegate``, ``Feedback manager requires ...``) on their first run, before any log
+    level applies. The output is dropped when the block succeeds and written back to
+    stderr when it raises, so nothing that explains a failure is lost.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def import_cv2() -> ModuleType:
@@ -186,10 +222,13 @@ class MediapipeDetector(FaceDetector):
     def _load(self) -> None:
         mp = import_mediapipe()
         # The graph keeps a low confidence so min_score is applied in one place (detect).
-        self._model: Any = mp.solutions.face_detection.FaceDetection(
-            model_selection=self.model_selection,
-            min_detection_confidence=min(self.config.min_score, 0.5),
-        )
+        with quiet_native_logs():
+            self._model: Any = mp.solutions.face_detection.FaceDetection(
+                model_selection=self.model_selection,
+                min_detection_confidence=min(self.config.min_score, 0.5),
+            )
+            # The first run sets up the graph (and logs): do it here, quietly.
+            self._model.process(np.zeros((64, 64, 3), dtype=np.uint8))
 
     def _unload(self) -> None:
         self._model.close()

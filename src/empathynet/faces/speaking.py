@@ -61,7 +61,12 @@ import numpy as np
 from empathynet.config import FaceConfig
 from empathynet.data.models import FaceBox
 from empathynet.errors import MediaError
-from empathynet.faces.detectors import check_frame, import_cv2, import_mediapipe
+from empathynet.faces.detectors import (
+    check_frame,
+    import_cv2,
+    import_mediapipe,
+    quiet_native_logs,
+)
 from empathynet.faces.tracking import FaceTrack
 from empathynet.timeline import ms_to_samples
 
@@ -114,9 +119,11 @@ class MouthMeter:
         if self._mesh is None:
             mp = import_mediapipe()
             self._cv2 = import_cv2()
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=True, max_num_faces=1, refine_landmarks=False
-            )
+            with quiet_native_logs():
+                self._mesh = mp.solutions.face_mesh.FaceMesh(
+                    static_image_mode=True, max_num_faces=1, refine_landmarks=False
+                )
+                self._mesh.process(np.zeros((64, 64, 3), dtype=np.uint8))
 
     def close(self) -> None:
         """Release FaceMesh."""

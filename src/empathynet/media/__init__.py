@@ -7,6 +7,7 @@ axis (0 = the container start), ``Fraction`` seconds for frames, integer samples
 for audio (see ``empathynet.timeline``).
 """
 
+from empathynet.config import ShotConfig
 from empathynet.media.audio import (
     DEFAULT_SAMPLE_RATE,
     AudioReader,
@@ -42,7 +43,7 @@ from empathynet.media.probe import (
     content_hash,
     probe,
 )
-from empathynet.media.shots import ShotConfig, ShotCut, ShotDetector, detect_cuts
+from empathynet.media.shots import ShotCut, ShotDetector, detect_cuts
 
 __all__ = [
     "DEFAULT_FACE_SIZE",

@@ -112,39 +112,44 @@ class DecodedFrame:
             raise ValueError(f"target size must be positive, got {width}x{height}")
         return width, height
 
-    def to_rgb(self, width: int | None = None, height: int | None = None) -> RGBArray:
+    def to_rgb(
+        self, width: int | None = None, height: int | None = None, interpolation: str | None = None
+    ) -> RGBArray:
         """The picture as an ``(height, width, 3)`` uint8 RGB array, as a player shows it.
 
         ``width`` / ``height`` are display pixels (after rotation); give one to keep the
         aspect ratio, both to force a size, neither for full size. Scaling happens in
-        FFmpeg's swscale before the conversion, so a small target is cheap.
+        FFmpeg's swscale before the conversion, so a small target is cheap. ``interpolation``:
+        a swscale method name (``"AREA"``, ``"FAST_BILINEAR"``, ...; default bilinear).
         """
         out_width, out_height = self.scaled_size(width, height)
         if self.rotation in (90, 270):
             out_width, out_height = out_height, out_width
-        array = self._convert("rgb24", out_width, out_height)
+        array = self._convert("rgb24", out_width, out_height, interpolation)
         if self.rotation:
             # np.rot90 turns counter-clockwise for positive k.
             array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation // 90)))
         return array
 
-    def to_gray(self, width: int | None = None, height: int | None = None) -> RGBArray:
+    def to_gray(
+        self, width: int | None = None, height: int | None = None, interpolation: str | None = None
+    ) -> RGBArray:
         """Luma only, ``(height, width)`` uint8, display orientation; see ``to_rgb``."""
         out_width, out_height = self.scaled_size(width, height)
         if self.rotation in (90, 270):
             out_width, out_height = out_height, out_width
-        array = self._convert("gray", out_width, out_height)
+        array = self._convert("gray", out_width, out_height, interpolation)
         if self.rotation:
             array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation // 90)))
         return array
 
-    def _convert(self, pixel_format: str, width: int, height: int) -> RGBArray:
-        if self.reformatter is None:
-            converted = self.frame.reformat(width=width, height=height, format=pixel_format)
-        else:
-            converted = self.reformatter.reformat(
-                self.frame, width=width, height=height, format=pixel_format
-            )
+    def _convert(
+        self, pixel_format: str, width: int, height: int, interpolation: str | None
+    ) -> RGBArray:
+        reformatter = self.reformatter or VideoReformatter()
+        converted = reformatter.reformat(
+            self.frame, width=width, height=height, format=pixel_format, interpolation=interpolation
+        )
         return cast(RGBArray, converted.to_ndarray())
 
 

@@ -339,8 +339,11 @@ class ClipWriter:
         """The frame as the encoder takes it: displayed orientation, cropped, scaled, yuv420p."""
         assert self._size is not None
         width, height = self._size
-        if self._crop is None and decoded.rotation == 0 and decoded.sample_aspect_ratio == 1:
+        upright = decoded.rotation == 0 and decoded.sample_aspect_ratio == 1
+        if self._crop is None and upright:
             source = decoded.frame
+        elif self._crop is not None and upright and decoded.frame.format.name == "yuv420p":
+            source = _crop_yuv420p(decoded.frame, self._crop)
         else:
             rgb = decoded.to_rgb()
             if self._crop is not None:
@@ -377,6 +380,29 @@ class ClipWriter:
     def _mux(self, packets: list[Any]) -> None:
         for packet in packets:
             self._container.mux(packet)
+
+
+def _crop_yuv420p(frame: VideoFrame, box: CropBox) -> VideoFrame:
+    """Cut ``box`` out of a 4:2:0 frame without converting it to RGB (three times cheaper).
+
+    The box is aligned to the chroma grid: left and top rounded down to even pixels, the
+    side down to a multiple of 4 (so it shifts or shrinks by at most 3 pixels).
+    """
+    side = max(4, box.size - box.size % 4)
+    side = min(side, frame.width - frame.width % 4, frame.height - frame.height % 4)
+    left = min(max(0, box.x - box.x % 2), (frame.width - side) & ~1)
+    top = min(max(0, box.y - box.y % 2), (frame.height - side) & ~1)
+    planes = []
+    for index, plane in enumerate(frame.planes[:3]):
+        rows = np.frombuffer(
+            memoryview(plane), dtype=np.uint8, count=plane.line_size * plane.height
+        )
+        rows = rows.reshape(plane.height, plane.line_size)
+        shift = 0 if index == 0 else 1
+        region = rows[top >> shift : (top + side) >> shift, left >> shift : (left + side) >> shift]
+        # from_ndarray takes 4:2:0 as one (side * 3 / 2, side) array: Y, then U and V rows.
+        planes.append(np.ascontiguousarray(region).reshape(-1, side))
+    return VideoFrame.from_ndarray(np.concatenate(planes), format="yuv420p")
 
 
 def encode_clip(

@@ -1,0 +1,131 @@
+"""``empathynet build`` and ``empathynet inspect``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from empathynet.config import EmpathyNetConfig, from_mapping
+from empathynet.errors import ConfigError
+from empathynet.pipeline.build import build_dataset, summarize
+from empathynet.store.layout import DatasetLayout
+
+BUILD_EXAMPLE = """example:
+  empathynet build movies/ --out my-dataset --workers 2
+  empathynet build film.mkv talk.mp4 --out my-dataset --config build.yaml
+
+Videos pair with a sidecar subtitle file of the same name (film.srt, film.en.vtt, ...),
+else with their embedded subtitle stream. Re-running the same command resumes an
+interrupted build without duplicates.
+"""
+
+INSPECT_EXAMPLE = """example:
+  empathynet inspect my-dataset
+  empathynet inspect my-dataset --json
+"""
+
+
+def add_parsers(commands: Any) -> None:
+    build = commands.add_parser(
+        "build",
+        help="turn videos with subtitles into a dataset of cue groups",
+        description=(
+            "Cut every whole subtitle sentence spoken by one person with a large face into a "
+            "cue group (face clip, 5 stills and face crops, audio, text); every other "
+            "sentence becomes a rejected row with its reason, every failure a failed row."
+        ),
+        epilog=BUILD_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    build.add_argument("inputs", nargs="+", help="video files or folders")
+    build.add_argument("--out", required=True, type=Path, help="dataset directory")
+    build.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    build.add_argument("--config", type=Path, help="YAML file of build options")
+    build.add_argument(
+        "--full-clips", action="store_true", help="also encode full-frame clips (clip.mp4)"
+    )
+    build.add_argument("--detector", help="face detector (mediapipe, mediapipe_full, haar)")
+    build.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="rebuild from scratch when the dataset was built with other options",
+    )
+    build.add_argument("--no-progress", action="store_true", help="no progress line")
+    build.add_argument("--json", action="store_true", help="print the summary as JSON")
+    build.set_defaults(run=run_build)
+
+    inspect = commands.add_parser(
+        "inspect",
+        help="print a dataset's counts per status and reason",
+        description="Print what a dataset holds: sources, cue rows per status and reason, "
+        "time per stage.",
+        epilog=INSPECT_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inspect.add_argument("dataset", type=Path, help="dataset directory")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.set_defaults(run=run_inspect)
+
+
+def load_config(path: Path | None, overrides: dict[str, dict[str, Any]]) -> EmpathyNetConfig:
+    """Options from a YAML file, then command-line overrides (section -> key -> value)."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(f"cannot read config: {error}", path) from None
+        if not isinstance(loaded, dict):
+            raise ConfigError("config must be a mapping of sections", path)
+        values = loaded
+    for section, options in overrides.items():
+        merged = dict(values.get(section) or {})
+        merged.update(options)
+        values[section] = merged
+    return from_mapping(EmpathyNetConfig, values)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    overrides: dict[str, dict[str, Any]] = {}
+    if args.full_clips:
+        overrides.setdefault("extract", {})["full_clip"] = True
+    if args.detector:
+        overrides.setdefault("faces", {})["detector"] = args.detector
+    config = load_config(args.config, overrides)
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    try:
+        summary = build_dataset(
+            args.inputs,
+            args.out,
+            config,
+            workers=args.workers,
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            "empathynet: interrupted; what was written is kept: run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    if args.json:
+        print(json.dumps(summary.to_dict(), indent=2))
+    else:
+        print("\n".join(summary.lines()))
+        print(f"  report: {DatasetLayout(args.out).build_report}")
+    return 0
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    summary = summarize(DatasetLayout(args.dataset))
+    if args.json:
+        print(json.dumps(summary.to_dict(), indent=2))
+    else:
+        print("\n".join(summary.lines()))
+    return 0

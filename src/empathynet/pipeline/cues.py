@@ -1,0 +1,499 @@
+"""The cue stage: one chunk of one source's utterances -> cue rows and their media.
+
+``process_chunk(context, work)`` runs in a worker. For each utterance it decodes the
+sentence's window once (seek to its start, decode through), and uses the same frames
+for everything: shot-change scores on every frame (128 px), face detection on frames
+sampled at ``faces.sample_fps`` (downscaled to ``faces.detection_width``), the speaking
+score, the 5 stills and face crops, and the encoded face clip.
+
+Selection, in order (the first rule that applies gives the row's ``reason``):
+
+1. ``dialogue``: a turn of a dialogue event ("- Hi. - Hello."): two speakers share the
+   event's time span, so one speaker cannot be cut out.
+2. ``overlap``: the subtitle is on screen together with another one.
+3. ``too_short`` / ``too_long``: outside ``select.min_duration_ms .. max_duration_ms``.
+4. ``no_face``: no face in any sampled frame (a second look with
+   ``faces.small_face_detector`` tells ``face_too_small`` apart when it finds one).
+5. ``face_too_small``: no face track is large (median size by ``faces.size_measure`` at
+   least ``faces.large_fraction`` of the frame; default: ≥ 20 % of the width and of the
+   height).
+6. ``several_faces``: two large face tracks on screen at the same time.
+7. ``shot_cut``: a shot cut inside the sentence, unless the same single large face is
+   tracked across it for the whole sentence.
+8. ``face_partial``: the large face is seen in fewer than ``faces.min_track_coverage``
+   of the sampled frames (it enters, leaves or turns away).
+9. ``not_speaking``: the face's mouth is still while the voice is active
+   (``faces/speaking.py``), when ``select.reject_non_speakers``.
+
+Otherwise the utterance is accepted and extracted. A media error gives a ``failed`` row
+whose ``reason`` names the error class and whose ``error`` is its one-line message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from empathynet.config import EmpathyNetConfig
+from empathynet.data.models import CueGroup, FaceBox, Source, Utterance
+from empathynet.errors import (
+    CorruptMediaError,
+    EmpathyNetError,
+    MediaError,
+    NoAudioStreamError,
+    NoVideoStreamError,
+)
+from empathynet.faces.detectors import FaceDetector, create_detector
+from empathynet.faces.speaking import MouthMeter, score_track
+from empathynet.faces.tracking import FaceTrack, FrameFaces, track_faces
+from empathynet.media.audio import AudioReader, write_wav
+from empathynet.media.decode import DecodedFrame, WindowDecoder
+from empathynet.media.encode import (
+    ClipWriter,
+    CropBox,
+    crop_square,
+    encode_clip,
+    square_crop_box,
+    still_times,
+    write_jpeg,
+)
+from empathynet.media.shots import ShotDetector
+from empathynet.store.layout import DatasetLayout
+
+#: Bump when the rules or outputs of this stage change: rows record it.
+STAGE_VERSION = "1"
+
+#: Decoded frames kept per window for extraction; a longer window is decoded twice.
+MAX_KEPT_FRAME_BYTES = 400 * 1024 * 1024
+
+# Which error classes a failed row names.
+_FAILURE_REASONS: tuple[tuple[type[EmpathyNetError], str], ...] = (
+    (NoAudioStreamError, "no_audio"),
+    (NoVideoStreamError, "no_video"),
+    (CorruptMediaError, "corrupt_media"),
+    (MediaError, "media_error"),
+)
+
+
+def failure_reason(error: BaseException) -> str:
+    """The ``reason`` code of a failed row for ``error``."""
+    for error_type, reason in _FAILURE_REASONS:
+        if isinstance(error, error_type):
+            return reason
+    if isinstance(error, EmpathyNetError):
+        return "error"
+    return "internal_error"
+
+
+@dataclass(frozen=True)
+class ChunkWork:
+    """One unit of work: consecutive utterances of one source."""
+
+    source: Source
+    chunk: int
+    utterances: tuple[Utterance, ...]
+    cue_ids: tuple[str, ...]
+    dataset_root: str
+    stage_versions: str
+    #: ``(reason, message)`` when the source itself cannot be used: every row fails.
+    source_failure: tuple[str, str] | None = None
+
+
+@dataclass
+class ChunkResult:
+    """The rows of one chunk and the seconds spent per stage."""
+
+    source_id: str
+    chunk: int
+    rows: list[CueGroup]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Timer:
+    """Seconds spent per stage name, summed."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+class WorkerContext:
+    """What a worker sets up once: the configuration and the models."""
+
+    def __init__(self, config: EmpathyNetConfig) -> None:
+        self.config = config
+        self.detector: FaceDetector = create_detector(config.faces)
+        self._small_detector: FaceDetector | None = None
+        self._mouth_meter: MouthMeter | None = None
+
+    @property
+    def small_detector(self) -> FaceDetector | None:
+        name = self.config.faces.small_face_detector
+        if name is None:
+            return None
+        if self._small_detector is None:
+            self._small_detector = create_detector(
+                dataclasses.replace(self.config.faces, detector=name)
+            )
+        return self._small_detector
+
+    @property
+    def mouth_meter(self) -> MouthMeter:
+        if self._mouth_meter is None:
+            self._mouth_meter = MouthMeter()
+            self._mouth_meter.setup()
+        return self._mouth_meter
+
+
+def make_context(config: EmpathyNetConfig) -> WorkerContext:
+    """Set up a worker (module-level, so a process pool can pickle it)."""
+    return WorkerContext(config)
+
+
+def _row(work: ChunkWork, index: int, status: str, **values: Any) -> CueGroup:
+    utterance = work.utterances[index]
+    return CueGroup(
+        cue_id=work.cue_ids[index],
+        source_id=work.source.source_id,
+        start_ms=utterance.start_ms,
+        end_ms=utterance.end_ms,
+        text=utterance.text,
+        status=status,
+        nonverbal=utterance.nonverbal,
+        speaker=utterance.speaker,
+        event_ids=utterance.event_ids,
+        stage_versions=work.stage_versions,
+        **values,
+    )
+
+
+def _rule_reason(utterance: Utterance, context: WorkerContext) -> str | None:
+    """Reasons that need no media (rules 1-3)."""
+    select = context.config.select
+    if utterance.dialogue and select.reject_dialogue:
+        return "dialogue"
+    if utterance.overlap and select.reject_overlap:
+        return "overlap"
+    if utterance.duration_ms < select.min_duration_ms:
+        return "too_short"
+    if utterance.duration_ms > select.max_duration_ms:
+        return "too_long"
+    return None
+
+
+def process_chunk(context: WorkerContext, work: ChunkWork) -> ChunkResult:
+    """Turn one chunk of utterances into cue rows (and media files for accepted ones)."""
+    timer = Timer()
+    rows: list[CueGroup] = []
+    if work.source_failure is not None:
+        failed_reason, message = work.source_failure
+        rows = [
+            _row(work, i, "failed", reason=failed_reason, error=message)
+            for i in range(len(work.utterances))
+        ]
+        return ChunkResult(work.source.source_id, work.chunk, rows, timer.seconds)
+    pending: list[int] = []
+    for index, utterance in enumerate(work.utterances):
+        reason = _rule_reason(utterance, context)
+        if reason is None:
+            pending.append(index)
+        else:
+            rows.append(_row(work, index, "rejected", reason=reason))
+    if pending:
+        rows.extend(_process_media(context, work, pending, timer))
+    rows.sort(key=lambda row: (row.start_ms, row.cue_id))
+    return ChunkResult(work.source.source_id, work.chunk, rows, timer.seconds)
+
+
+def _process_media(
+    context: WorkerContext, work: ChunkWork, pending: list[int], timer: Timer
+) -> list[CueGroup]:
+    rows: list[CueGroup] = []
+    path = work.source.path
+    try:
+        with timer.stage("open"):
+            decoder = WindowDecoder(path)
+            audio = AudioReader(path, sample_rate=context.config.extract.audio_rate)
+    except EmpathyNetError as error:
+        reason = failure_reason(error)
+        return [_row(work, i, "failed", reason=reason, error=str(error)) for i in pending]
+    with decoder, audio:
+        for index in pending:
+            try:
+                rows.append(_process_utterance(context, work, index, decoder, audio, timer))
+            except EmpathyNetError as error:
+                rows.append(
+                    _row(work, index, "failed", reason=failure_reason(error), error=str(error))
+                )
+    return rows
+
+
+@dataclass
+class _Window:
+    """What one pass over a sentence's frames collected."""
+
+    sampled: dict[int, np.ndarray]  #: sample time (ms) -> downscaled RGB for detection
+    kept: list[DecodedFrame] | None  #: every frame, or None when over the memory budget
+    cuts: int
+    display_size: tuple[int, int]
+
+
+def _scan_window(
+    context: WorkerContext, decoder: WindowDecoder, start_ms: int, end_ms: int, timer: Timer
+) -> _Window:
+    faces = context.config.faces
+    sample_step = Fraction(1000, faces.sample_fps)
+    next_sample = 0  # index k of the next sample time start_ms + floor(k * step)
+    sampled: dict[int, np.ndarray] = {}
+    kept: list[DecodedFrame] | None = []
+    kept_bytes = 0
+    shots = ShotDetector(context.config.shots)
+    display_size = (0, 0)
+    frames = decoder.frames(start_ms, end_ms)
+    while True:
+        with timer.stage("decode"):
+            decoded = next(frames, None)
+        if decoded is None:
+            break
+        display_size = decoded.display_size
+        with timer.stage("shots"):
+            shots.add_frame(decoded)
+        with timer.stage("detect"):
+            while True:
+                sample_ms = start_ms + int(next_sample * sample_step)
+                if sample_ms >= end_ms or not decoded.covers(sample_ms):
+                    break
+                width = min(faces.detection_width, display_size[0])
+                sampled[sample_ms] = decoded.to_rgb(width=width)
+                next_sample += 1
+        if kept is not None:
+            kept.append(decoded)
+            kept_bytes += display_size[0] * display_size[1] * 3 // 2
+            if kept_bytes > MAX_KEPT_FRAME_BYTES:
+                kept = None
+    if not sampled:
+        raise CorruptMediaError(
+            f"no video frame decoded between {start_ms} ms and {end_ms} ms",
+            decoder.path,
+        )
+    with timer.stage("shots"):
+        cuts = len(shots.cuts())
+    return _Window(sampled, kept, cuts, display_size)
+
+
+def _face_values(track: FaceTrack | None, context: WorkerContext) -> dict[str, Any]:
+    if track is None:
+        return {}
+    measure = context.config.faces.size_measure
+    return {
+        "face_width_fraction": track.median_width,
+        "face_height_fraction": track.median_height,
+        "face_area_fraction": track.median_area,
+        "face_fraction_min": track.min_size(measure),
+        "face_coverage": track.coverage,
+        "face_detector": context.config.faces.detector,
+    }
+
+
+def _simultaneous(a: FaceTrack, b: FaceTrack) -> bool:
+    return a.start_ms <= b.end_ms and b.start_ms <= a.end_ms
+
+
+def _process_utterance(
+    context: WorkerContext,
+    work: ChunkWork,
+    index: int,
+    decoder: WindowDecoder,
+    audio_reader: AudioReader,
+    timer: Timer,
+) -> CueGroup:
+    config = context.config
+    faces = config.faces
+    utterance = work.utterances[index]
+    start_ms, end_ms = utterance.start_ms, utterance.end_ms
+    window = _scan_window(context, decoder, start_ms, end_ms, timer)
+    times = sorted(window.sampled)
+    with timer.stage("detect"):
+        found = [FrameFaces(t, tuple(context.detector.detect(window.sampled[t]))) for t in times]
+        tracks = track_faces(found, faces.iou_threshold, faces.max_gap_frames)
+    common: dict[str, Any] = {"shot_cuts": window.cuts}
+
+    def reject(reason: str, track: FaceTrack | None = None, **extra: Any) -> CueGroup:
+        values = {**common, **_face_values(track, context), **extra}
+        return _row(work, index, "rejected", reason=reason, **values)
+
+    if not tracks:
+        small = context.small_detector
+        if small is not None:
+            with timer.stage("detect"):
+                second = [FrameFaces(t, tuple(small.detect(window.sampled[t]))) for t in times]
+            small_tracks = track_faces(second, faces.iou_threshold, faces.max_gap_frames)
+            if small_tracks:
+                biggest = max(small_tracks, key=lambda t: t.median_size(faces.size_measure))
+                return reject("face_too_small", biggest, face_detector=small.name)
+        return reject("no_face")
+    large = [t for t in tracks if t.median_size(faces.size_measure) >= faces.large_fraction]
+    if not large:
+        return reject(
+            "face_too_small", max(tracks, key=lambda t: t.median_size(faces.size_measure))
+        )
+    main = max(large, key=lambda t: (t.coverage, t.median_size(faces.size_measure)))
+    if any(_simultaneous(main, other) for other in large if other is not main):
+        return reject("several_faces", main)
+    whole = main.coverage >= faces.min_track_coverage
+    if window.cuts and not (whole and len(large) == 1):
+        return reject("shot_cut", main)
+    if not whole:
+        return reject("face_partial", main)
+    with timer.stage("audio"):
+        samples = audio_reader.read(start_ms, end_ms)
+    speaking_value: float | None = None
+    if faces.speaking:
+        with timer.stage("speaking"):
+            score = score_track(
+                context.mouth_meter,
+                main,
+                window.sampled,
+                samples,
+                start_ms,
+                config.extract.audio_rate,
+                faces,
+            )
+        speaking_value = score.score
+        if score.clear_non_speaker and config.select.reject_non_speakers:
+            return reject("not_speaking", main, speaking_score=speaking_value)
+    with timer.stage("extract"):
+        media = _extract(context, work, index, decoder, window, main, samples)
+    return _row(
+        work,
+        index,
+        "accepted",
+        **common,
+        **_face_values(main, context),
+        speaking_score=speaking_value,
+        **media,
+    )
+
+
+def _pixel_box(box: FaceBox, size: tuple[int, int], margin: float) -> CropBox:
+    width, height = size
+    return square_crop_box(
+        box.x * width,
+        box.y * height,
+        box.width * width,
+        box.height * height,
+        width,
+        height,
+        scale=margin,
+    )
+
+
+def _median_box(track: FaceTrack) -> FaceBox:
+    return FaceBox(
+        x=float(np.median([b.x + b.width / 2 for b in track.boxes]) - track.median_width / 2),
+        y=float(np.median([b.y + b.height / 2 for b in track.boxes]) - track.median_height / 2),
+        width=track.median_width,
+        height=track.median_height,
+        score=track.mean_score,
+    )
+
+
+def _extract(
+    context: WorkerContext,
+    work: ChunkWork,
+    index: int,
+    decoder: WindowDecoder,
+    window: _Window,
+    track: FaceTrack,
+    samples: np.ndarray,
+) -> dict[str, Any]:
+    """Write the media of an accepted cue; returns the row's media fields."""
+    extract = context.config.extract
+    utterance = work.utterances[index]
+    start_ms, end_ms = utterance.start_ms, utterance.end_ms
+    layout = DatasetLayout(Path(work.dataset_root))
+    cue_id = work.cue_ids[index]
+    source_id = work.source.source_id
+
+    def relative(name: str) -> str:
+        return layout.cue_media_relative(source_id, cue_id, name)
+
+    frames: list[DecodedFrame] = (
+        window.kept if window.kept is not None else list(decoder.frames(start_ms, end_ms))
+    )
+    size = window.display_size
+    still_paths: list[str] = []
+    crop_paths: list[str] = []
+    boxes: list[FaceBox] = []
+    for k, time_ms in enumerate(still_times(start_ms, end_ms, extract.stills)):
+        decoded = next(f for f in frames if f.covers(time_ms))
+        rgb = decoded.to_rgb()
+        box = track.box_at(time_ms)
+        boxes.append(box)
+        still, crop = relative(f"still_{k}.jpg"), relative(f"face_{k}.jpg")
+        write_jpeg(layout.resolve(still), rgb, extract.jpeg_quality)
+        face = crop_square(rgb, _pixel_box(box, size, extract.face_margin), extract.face_size)
+        write_jpeg(layout.resolve(crop), face, extract.jpeg_quality)
+        still_paths.append(still)
+        crop_paths.append(crop)
+    audio_path = relative("audio.wav")
+    write_wav(layout.resolve(audio_path), samples, extract.audio_rate)
+    face_clip = relative("face.mp4")
+    writer = ClipWriter(
+        layout.resolve(face_clip),
+        start_ms=start_ms,
+        crop=_pixel_box(_median_box(track), size, extract.face_margin),
+        size=(extract.face_size, extract.face_size),
+        audio_rate=extract.audio_rate,
+        crf=extract.crf,
+    )
+    try:
+        for decoded in frames:
+            writer.add_frame(decoded)
+        writer.add_audio(samples)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close(end_ms=end_ms)
+    clip_path: str | None = None
+    if extract.full_clip:
+        clip_path = relative("clip.mp4")
+        clip_size: tuple[int, int] | None = None
+        if extract.full_clip_width is not None and size[0] > extract.full_clip_width:
+            clip_size = (
+                extract.full_clip_width,
+                round(size[1] * extract.full_clip_width / size[0]),
+            )
+        encode_clip(
+            layout.resolve(clip_path),
+            frames,
+            start_ms,
+            end_ms,
+            audio=samples,
+            audio_rate=extract.audio_rate,
+            size=clip_size,
+            crf=extract.crf,
+        )
+    return {
+        "face_boxes": tuple(boxes),
+        "still_paths": tuple(still_paths),
+        "face_crop_paths": tuple(crop_paths),
+        "audio_path": audio_path,
+        "face_clip_path": face_clip,
+        "clip_path": clip_path,
+    }

@@ -1,0 +1,225 @@
+"""The build on generated demo media: every rule gives its own reason or error."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from empathynet.config import EmpathyNetConfig
+from empathynet.data.models import CueGroup
+from empathynet.errors import DatasetError
+from empathynet.media.audio import read_wav
+from empathynet.pipeline.build import build_dataset, read_manifest, summarize
+from empathynet.store.layout import DatasetLayout
+from empathynet.testing import DemoClip, generate_demo_media
+
+pytest.importorskip("mediapipe")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[DemoClip], Path]:
+    root = tmp_path_factory.mktemp("demo")
+    clips = generate_demo_media(root / "media")
+    dataset = root / "dataset"
+    build_dataset([root / "media"], dataset, progress=False, log=lambda line: None)
+    return clips, dataset
+
+
+def rows_of(dataset: Path, clip: DemoClip) -> list[CueGroup]:
+    sources = pq.read_table(dataset / "sources.parquet").to_pylist()
+    source_id = next(s["source_id"] for s in sources if Path(s["path"]) == clip.video_path)
+    return sorted(
+        (r for r in read_manifest(dataset) if r.source_id == source_id),
+        key=lambda r: (r.start_ms, r.cue_id),
+    )
+
+
+def clip_named(clips: list[DemoClip], name: str) -> DemoClip:
+    return next(c for c in clips if c.name == name)
+
+
+def test_every_utterance_has_one_row_and_the_report_counts_them(
+    demo: tuple[list[DemoClip], Path],
+) -> None:
+    _, dataset = demo
+    rows = read_manifest(dataset)
+    assert len({r.cue_id for r in rows}) == len(rows)
+    report = json.loads((dataset / "reports" / "build.json").read_text())
+    assert report["utterances"] == len(rows)
+    assert sum(report["status"].values()) == len(rows)
+    assert sum(report["reasons"].values()) == sum(r.status != "accepted" for r in rows)
+    assert {"decode", "detect", "shots"} <= set(report["stage_seconds"])
+    assert summarize(DatasetLayout(dataset)).to_dict()["status"] == report["status"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("small_face", "face_too_small"),
+        ("two_faces", "several_faces"),
+        ("no_face", "no_face"),
+    ],
+)
+def test_rejections_name_their_reason(
+    demo: tuple[list[DemoClip], Path], name: str, reason: str
+) -> None:
+    clips, dataset = demo
+    rows = rows_of(dataset, clip_named(clips, name))
+    assert rows and all(r.status == "rejected" and r.reason == reason for r in rows)
+
+
+def test_shot_cut_inside_a_sentence_is_rejected(demo: tuple[list[DemoClip], Path]) -> None:
+    clips, dataset = demo
+    clip = clip_named(clips, "shot_cut")
+    rows = rows_of(dataset, clip)
+    (cut_ms,) = [c for c in clip.cuts_ms if any(s.start_ms < c < s.end_ms for s in clip.sentences)]
+    inside = [r for r in rows if r.start_ms < cut_ms < r.end_ms]
+    assert [r.reason for r in inside] == ["shot_cut"]
+    assert all(r.reason != "shot_cut" for r in rows if r not in inside)
+
+
+def test_dialogue_turns_are_never_one_cue(demo: tuple[list[DemoClip], Path]) -> None:
+    clips, dataset = demo
+    rows = rows_of(dataset, clip_named(clips, "dialogue"))
+    turns = [r for r in rows if r.reason == "dialogue"]
+    assert [r.text for r in turns] == ["Are you coming?", "Yes, I am."]
+    assert len({r.cue_id for r in turns}) == 2
+    assert any(r.speaker == "JOHN" for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"), [("no_audio", "no_audio"), ("corrupt", "corrupt_media")]
+)
+def test_broken_sources_fail_with_their_error(
+    demo: tuple[list[DemoClip], Path], name: str, reason: str
+) -> None:
+    clips, dataset = demo
+    clip = clip_named(clips, name)
+    rows = rows_of(dataset, clip)
+    assert rows and all(r.status == "failed" and r.reason == reason for r in rows)
+    assert all(r.error and clip.video_path.name in r.error and "\n" not in r.error for r in rows)
+    sources = pq.read_table(dataset / "sources.parquet").to_pylist()
+    (source,) = [s for s in sources if Path(s["path"]) == clip.video_path]
+    assert source["status"] == "failed" and clip.video_path.name in source["reason"]
+
+
+def test_large_face_is_accepted_with_exact_bounds_and_five_stills(
+    demo: tuple[list[DemoClip], Path],
+) -> None:
+    clips, dataset = demo
+    clip = clip_named(clips, "large_face")
+    accepted = [r for r in rows_of(dataset, clip) if r.status == "accepted"]
+    assert accepted, "the large single face must give accepted cues"
+    frame = Fraction(1, clip.fps)
+    layout = DatasetLayout(dataset)
+    for row in accepted:
+        assert row.face_width_fraction is not None and row.face_width_fraction >= 0.2
+        assert row.face_height_fraction is not None and row.face_height_fraction >= 0.2
+        assert len(row.still_paths) == 5 and len(row.face_crop_paths) == 5
+        assert len(row.face_boxes) == 5
+        for still in (*row.still_paths, *row.face_crop_paths):
+            assert layout.resolve(still).stat().st_size > 1000
+        assert row.face_clip_path is not None and row.audio_path is not None
+        with av.open(str(layout.resolve(row.face_clip_path))) as container:
+            video = container.streams.video[0]
+            frames = list(container.decode(video))
+            assert (video.width, video.height) == (224, 224)
+            duration = Fraction(frames[-1].pts - frames[0].pts, 1) * video.time_base + frame
+        # the clip spans the sentence within one frame
+        assert abs(duration - Fraction(row.end_ms - row.start_ms, 1000)) <= frame
+        samples, rate = read_wav(layout.resolve(row.audio_path))
+        assert rate == 16_000
+        assert len(samples) == (row.end_ms - row.start_ms) * 16
+        assert float(np.sqrt(np.mean(samples**2))) > 0.01  # the voice is there
+
+
+def test_paths_in_the_manifest_stay_inside_the_dataset(demo: tuple[list[DemoClip], Path]) -> None:
+    _, dataset = demo
+    layout = DatasetLayout(dataset)
+    for row in read_manifest(dataset):
+        for path in (*row.still_paths, *row.face_crop_paths, row.face_clip_path, row.audio_path):
+            if path is not None:
+                assert not Path(path).is_absolute()
+                assert layout.resolve(path).is_file()
+
+
+def test_rebuild_with_other_options_needs_overwrite(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path
+) -> None:
+    clips, _ = demo
+    video = clip_named(clips, "no_face").video_path
+    dataset = tmp_path / "d"
+    build_dataset([video], dataset, progress=False)
+    first = read_manifest(dataset)
+    # same options: resumes, nothing new
+    again = build_dataset([video], dataset, progress=False)
+    assert again.chunks_done == 0 and read_manifest(dataset) == first
+    other = EmpathyNetConfig(chunk_size=1)
+    with pytest.raises(DatasetError, match="other options"):
+        build_dataset([video], dataset, other, progress=False)
+    build_dataset([video], dataset, other, progress=False, overwrite=True)
+    rebuilt = read_manifest(dataset)
+    assert rebuilt[0].stage_versions != first[0].stage_versions  # the options are recorded
+    assert [dataclasses.replace(r, stage_versions=None) for r in rebuilt] == [
+        dataclasses.replace(r, stage_versions=None) for r in first
+    ]
+
+
+def test_kill_during_build_then_resume_equals_uninterrupted(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path
+) -> None:
+    clips, _ = demo
+    media = tmp_path / "media"
+    media.mkdir()
+    for name in ("large_face", "shot_cut", "dialogue", "no_face"):
+        clip = clip_named(clips, name)
+        for path in (clip.video_path, clip.subtitle_path):
+            (media / path.name).symlink_to(path)
+    config = tmp_path / "build.yaml"
+    config.write_text("chunk_size: 1\n")
+    command = [
+        sys.executable,
+        "-m",
+        "empathynet.cli.main",
+        "build",
+        str(media),
+        "--config",
+        str(config),
+        "--no-progress",
+    ]
+    reference = tmp_path / "reference"
+    subprocess.run([*command, "--out", str(reference)], check=True, capture_output=True)
+
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        [*command, "--out", str(interrupted)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    parts = interrupted / "cues"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(parts.glob("part-*.parquet"))) < 3:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    killed_parts = len(list(parts.glob("part-*.parquet")))
+    total_parts = len(list((reference / "cues").glob("part-*.parquet")))
+    assert 0 < killed_parts < total_parts, "the kill must land in the middle of the build"
+
+    subprocess.run([*command, "--out", str(interrupted)], check=True, capture_output=True)
+    assert read_manifest(interrupted) == read_manifest(reference)
+    media_files = sorted(p.relative_to(reference) for p in (reference / "media").rglob("*"))
+    assert media_files == sorted(
+        p.relative_to(interrupted) for p in (interrupted / "media").rglob("*")
+    )
+    assert not list(interrupted.rglob("*.tmp"))
