@@ -13,7 +13,9 @@ import numpy.typing as npt
 import pysubs2
 import pytest
 
+from empathynet.data.models import FaceBox as BoxFraction
 from empathynet.errors import ConfigError
+from empathynet.faces.speaking import MouthMeter
 from empathynet.testing import (
     DEMO_CLIP_NAMES,
     DemoClip,
@@ -244,6 +246,66 @@ def test_face_is_not_frozen_and_mouth_follows_the_voice(demo: dict[str, DemoClip
     quiet = brightness[np.array(silent)]
     assert spoken.mean() < quiet.mean() - 5
     assert spoken.std() > 2 * quiet.std()  # the mouth opens and closes with syllables
+
+
+def _mouth_openings(clip: DemoClip) -> list[tuple[int, float]]:
+    """``(time_ms, opening)`` of every frame of the clip's first shot, measured with FaceMesh
+    (inner-lip gap / face height) in the scene's face box."""
+    shot = clip.shots[0]
+    box = shot.face_boxes[0]
+    fraction = BoxFraction(
+        box.x / clip.width,
+        box.y / clip.height,
+        box.width / clip.width,
+        box.height / clip.height,
+        1.0,
+    )
+    found: list[tuple[int, float]] = []
+    with MouthMeter() as meter:
+        for index, frame in enumerate(_video_frames(clip.video_path)):
+            time_ms = index * 1000 // clip.fps
+            if not shot.start_ms <= time_ms < shot.end_ms:
+                continue
+            opening = meter.measure(frame, fraction).opening
+            assert opening is not None, (clip.name, time_ms)
+            found.append((time_ms, opening))
+    return found
+
+
+@pytest.mark.filterwarnings("ignore:SymbolDatabase.GetPrototype:UserWarning")
+def test_face_mesh_sees_the_lips_part_with_the_voice(demo: dict[str, DemoClip]) -> None:
+    pytest.importorskip("mediapipe")
+    clip = demo["large_face"]
+    openings = _mouth_openings(clip)
+    voiced = [
+        value
+        for time_ms, value in openings
+        if any(s.speech_start_ms + 40 <= time_ms < s.speech_end_ms - 40 for s in clip.sentences)
+    ]
+    silent = [
+        value
+        for time_ms, value in openings
+        if all(time_ms + 40 < c.start_ms or time_ms > c.end_ms for c in clip.cues)
+    ]
+    assert len(voiced) > 100 and len(silent) > 30
+    closed = float(np.median(silent))
+    low, high = np.percentile(voiced, [10, 90])
+    # Open on the loud syllables by at least 2 % of the face height, shut again between
+    # syllables, and at rest between sentences.
+    assert high - closed >= 0.02
+    assert high - low >= 0.02
+    assert np.percentile(silent, 90) - np.percentile(silent, 10) < 0.01
+    # The on-screen face stays still while a voice off screen speaks.
+    dialogue = demo["dialogue"]
+    off_screen = [s for s in dialogue.sentences if s.face is None]
+    assert off_screen
+    still = [
+        value
+        for time_ms, value in _mouth_openings(dialogue)
+        if any(s.speech_start_ms <= time_ms < s.speech_end_ms for s in off_screen)
+    ]
+    assert len(still) > 20
+    assert np.percentile(still, 90) - np.percentile(still, 10) < 0.01
 
 
 def _mediapipe_boxes(frame: npt.NDArray[np.uint8], model: int) -> list[tuple[float, ...]]:

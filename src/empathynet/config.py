@@ -74,7 +74,7 @@ class FaceConfig:
     speaking: bool = True
     #: Median mouth-opening change per 200 ms (fraction of the face height) while the
     #: voice is active, below which a mouth counts as still (see faces/speaking.py).
-    speaking_still_threshold: float = 0.004
+    speaking_still_threshold: float = 0.003
     #: Median mouth-region grey-level change per 200 ms (0..1) below which a mouth
     #: counts as still, used when face landmarks are missing.
     speaking_pixel_still_threshold: float = 0.002

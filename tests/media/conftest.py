@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from media_helpers import (
+
+from .media_helpers import (
     BURST_MS,
     BURST_STARTS_MS,
     INDEXED_FPS,

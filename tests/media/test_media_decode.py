@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import INDEXED_FPS, INDEXED_FRAMES, ffmpeg, read_index, truncated_copy
 
 from empathynet.errors import CorruptMediaError
 from empathynet.media.decode import (
@@ -18,6 +17,8 @@ from empathynet.media.decode import (
     select_frames,
     times_shown,
 )
+
+from .media_helpers import INDEXED_FPS, INDEXED_FRAMES, ffmpeg, read_index, truncated_copy
 
 
 def expected_indices(start_ms: int, end_ms: int, fps: int = INDEXED_FPS) -> list[int]:
@@ -51,6 +52,9 @@ def test_windows_in_any_order_match_fresh_decoders(indexed_video: Path) -> None:
     with WindowDecoder(indexed_video) as shared:
         together = [[f.pts for f in shared.frames(*w)] for w in windows]
         seeks = shared.seeks
+    with WindowDecoder(indexed_video, continue_gap=Fraction(0)) as seeking:
+        assert [[f.pts for f in seeking.frames(*w)] for w in windows] == together
+        assert seeking.seeks == 4  # the first, and every window beyond the decoded frames
     alone = []
     for window in windows:
         with WindowDecoder(indexed_video) as fresh:
@@ -60,6 +64,15 @@ def test_windows_in_any_order_match_fresh_decoders(indexed_video: Path) -> None:
     assert together[0][-1] == 17 * 512 and together[1][0] == 17 * 512
     # Forward windows reuse the position; only the first and the backward one seek.
     assert seeks == 2
+
+
+def test_frames_before_a_window_skip_non_reference_frames(indexed_video: Path) -> None:
+    with WindowDecoder(indexed_video) as decoder:
+        frames = list(decoder.frames(1900, 2000))
+        # The seek lands on the keyframe at 0; of the 47 frames before the window, the
+        # non-reference B-frames are not decoded (all of them are with threads=False too).
+        assert decoder.decoded_frames < 40
+    assert [read_index(f.to_gray()) for f in frames] == [47, 48, 49]
 
 
 def test_partially_consumed_window_then_next(indexed_video: Path) -> None:
@@ -75,6 +88,12 @@ def test_window_past_the_end_yields_what_exists(indexed_video: Path) -> None:
         frames = list(decoder.frames(3900, 9000))
         assert [f.pts // 512 for f in frames] == [97, 98, 99]
         assert list(decoder.frames(5000, 6000)) == []
+
+
+def test_window_after_the_end_does_not_seek(indexed_video: Path) -> None:
+    with WindowDecoder(indexed_video) as decoder:
+        assert list(decoder.frames(60_000, 61_000)) == []
+        assert decoder.seeks == 0
 
 
 def test_empty_window_is_a_programming_error(indexed_video: Path) -> None:
@@ -128,12 +147,30 @@ def test_variable_frame_rate_intervals(media_dir: Path) -> None:
     assert frames[0].start == 0 and frames[-1].end >= 1
 
 
+def test_damaged_data_fails_with_the_time(lavfi_video: Path, tmp_path: Path) -> None:
+    data = bytearray(lavfi_video.read_bytes())
+    noise = np.random.default_rng(1).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
+    for fraction in (0.3, 0.5):
+        at = int(len(data) * fraction)
+        data[at : at + len(noise)] = noise
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    with WindowDecoder(damaged) as decoder:
+        where = r"damaged\.mp4, t=00:00:0\d\.\d{3}: video does not decode"
+        with pytest.raises(CorruptMediaError, match=where):
+            list(decoder.frames(0, 4000))
+        # The decoder stays usable: the next window seeks afresh.
+        assert len(list(decoder.frames(0, 200))) == 5
+
+
 def test_truncated_file_fails_with_the_time(faststart_video: Path, tmp_path: Path) -> None:
     # Index first, so the file opens; the second half of the data is missing.
     broken = truncated_copy(faststart_video, tmp_path / "cut.mp4", 0.5)
     with WindowDecoder(broken) as decoder:
         assert len(list(decoder.frames(0, 1000))) == 25  # the start is intact
-        with pytest.raises(CorruptMediaError, match=r"cut\.mp4, t=.*truncated or damaged"):
+        # The last, partial packet fails to decode, or the data just stops early.
+        where = r"cut\.mp4, t=00:00:0\d\.\d{3}: (video does not decode|.*truncated or damaged)"
+        with pytest.raises(CorruptMediaError, match=where):
             list(decoder.frames(4000, 5500))
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from media_helpers import BURST_STARTS_MS, read_index
 from PIL import Image
 
 from empathynet.errors import MediaError
@@ -27,6 +26,8 @@ from empathynet.media.encode import (
     write_jpeg,
 )
 from empathynet.timeline import ms_to_samples
+
+from .media_helpers import BURST_STARTS_MS, read_index
 
 START_MS, END_MS = 1010, 2530  # frames 25 (1.000-1.040 s) to 63 (2.520-2.560 s)
 
@@ -56,7 +57,7 @@ def test_exact_cut_full_frame(indexed_video: Path, tmp_path: Path) -> None:
     summary = encode_clip(out, frames, START_MS, END_MS, audio=audio)
     shown, times, sizes = decoded_clip(out)
     assert shown == list(range(25, 64))  # the frame on screen at start ... just before end
-    assert summary.frame_count == 39 == frame_count_between(START_MS, END_MS, Fraction(25))
+    assert summary.frame_count == 39
     assert (summary.first_source_pts, summary.last_source_pts) == (25 * 512, 63 * 512)
     assert set(sizes) == {(320, 240)}
     # Rebased: 0 for the first frame, then each frame's exact offset from START_MS.
@@ -88,6 +89,27 @@ def test_face_crop_clip(indexed_video: Path, tmp_path: Path) -> None:
     offset = box.x * 224 / box.size
     lit = [first[112, int((b + 0.5) * stripe - offset)] > 128 for b in range(1, 6)]
     assert lit == [bool(25 >> b & 1) for b in range(1, 6)]
+
+
+def test_unaligned_crop_box(indexed_video: Path, tmp_path: Path) -> None:
+    """Odd boxes are cut on the 4:2:0 grid (at most 3 px off) and still match the picture."""
+    box = CropBox(37, 11, 179)
+    with WindowDecoder(indexed_video) as decoder:
+        frames = list(decoder.frames(START_MS, START_MS + 200))
+    encode_clip(tmp_path / "odd.mp4", frames, START_MS, START_MS + 200, crop=box, size=(96, 96))
+    with av.open(str(tmp_path / "odd.mp4")) as container:
+        first = next(container.decode(container.streams.video[0])).to_ndarray(format="rgb24")
+    expected = crop_square(frames[0].to_rgb(), box, 96).astype(int)
+    assert first.shape == (96, 96, 3)
+    # Stripe edges may move by a pixel or two; the rest of the picture is the same.
+    assert np.median(np.abs(first.astype(int) - expected)) < 4
+
+
+def test_frame_count_between() -> None:
+    assert frame_count_between(START_MS, END_MS, Fraction(25)) == 39
+    assert frame_count_between(1000, 1040, Fraction(25)) == 1
+    assert frame_count_between(1000, 1041, Fraction(25)) == 2
+    assert frame_count_between(0, 1000, Fraction(30000, 1001)) == 30
 
 
 def test_square_crop_box_is_clamped_and_square() -> None:
@@ -143,6 +165,18 @@ def test_clip_writer_removes_its_file_on_error(indexed_video: Path, tmp_path: Pa
     with pytest.raises(MediaError, match="no video frame"):
         encode_clip(tmp_path / "y.mp4", frames, 5000, 6000)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_clip_writer_takes_audio_before_frames(indexed_video: Path, tmp_path: Path) -> None:
+    with WindowDecoder(indexed_video) as decoder:
+        frames = list(decoder.frames(0, 400))
+    with ClipWriter(tmp_path / "a.mp4", start_ms=0, audio_rate=16_000) as writer:
+        writer.add_audio(np.zeros(6400, dtype=np.float32))
+        for frame in frames:
+            writer.add_frame(frame)
+    with av.open(str(tmp_path / "a.mp4")) as container:
+        assert [stream.type for stream in container.streams] == ["video", "audio"]
+    assert 6400 <= len(clip_audio(tmp_path / "a.mp4")) < 6400 + 1024
 
 
 def test_rotated_source_gives_an_upright_clip(

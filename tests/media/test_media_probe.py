@@ -8,11 +8,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from media_helpers import truncated_copy
 
 from empathynet.data.models import Source
 from empathynet.errors import CorruptMediaError, NoVideoStreamError
 from empathynet.media.probe import content_hash, probe
+
+from .media_helpers import ffmpeg, truncated_copy
 
 
 def test_probe_generated_video(lavfi_video: Path) -> None:
@@ -46,8 +47,6 @@ def test_probe_variable_frame_rate(make_media: Callable[..., Path]) -> None:
 
 
 def test_probe_rotation(lavfi_video: Path, media_dir: Path) -> None:
-    from media_helpers import ffmpeg
-
     rotated = media_dir / "rotated.mp4"
     # -display_rotation is counter-clockwise; a player then turns the picture 270° clockwise.
     ffmpeg("-display_rotation", "90", "-i", str(lavfi_video), "-c", "copy", str(rotated))

@@ -24,11 +24,13 @@ scale) of the audio between the midpoints to its neighbours.
 Rule for a **clear non-speaker** (conservative, the only rejection this module
 makes): the voice is active in at least ``speaking_min_voiced_fraction`` of the
 frames *and* the mouth is still (``mouth_activity`` below
-``speaking_still_threshold``, 0.004 of the face height per 200 ms by default).
+``speaking_still_threshold``, 0.003 of the face height per 200 ms by default).
 Measured on the real talking-head clips at 320 px: speakers inside speech spans
-0.0062-0.033; the same faces frozen on one frame (FaceMesh jitter only)
-0.0002-0.0036; the same faces silent between sentences 0.0005-0.0052 (one
-breathing, smiling face 0.02).
+0.0062-0.033, but a GRID speaker over the exact 1.55 s of its subtitle 0.0039;
+the same faces frozen on one frame (FaceMesh jitter only) 0.0002-0.0036; the
+same faces silent between sentences 0.0005-0.0052 (one breathing, smiling face
+0.02). The threshold sits below the slowest real speaker, so it rejects only
+clearly still mouths and lets some frozen or silent faces through.
 A correlation alone never rejects: on real talking-head clips the correlation
 inside continuous speech is weak (syllables are faster than 5 frames per
 second), while a still mouth under an active voice is unambiguous. Among

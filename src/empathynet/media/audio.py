@@ -5,7 +5,12 @@ float32 mono samples covering exactly ``[start_ms, end_ms)`` of media time:
 ``ms_to_samples(end_ms) - ms_to_samples(start_ms)`` samples, sample ``k`` at media
 time ``start + k / sample_rate``. Decoding goes through PyAV's ``AudioResampler``
 (FFmpeg's swresample), which keeps the timestamps: each resampled block is placed
-at its own timestamp, not counted from the seek point. Channels are mixed down
+at its own timestamp (rounded to the nearest output sample: ±31 µs at 16 kHz), not
+counted from the seek point. After a seek, resampling restarts where the source and
+output sample grids meet, so a window read after a seek holds the same samples as
+one decoded on to (for MP4/MOV, whose timestamps count source samples; MPEG-PS
+timestamps fall between samples, and there a seek can shift the phase by a fraction
+of a sample). Channels are mixed down
 with FFmpeg's standard matrix, normalised so a full-scale stereo signal stays
 within [-1, 1] (stereo: the mean of left and right).
 
@@ -24,10 +29,11 @@ from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import av.error
 import numpy as np
+from av.audio.frame import AudioFrame
 from av.audio.resampler import AudioResampler
 from av.audio.stream import AudioStream
 
@@ -141,6 +147,8 @@ class AudioReader:
 
     def read_samples(self, first: int, last: int) -> FloatArray:
         """Samples ``[first, last)`` (indices at ``sample_rate`` on the media time axis)."""
+        if first >= self._declared_end > 0 and not self._chunks:
+            return np.zeros(last - first, dtype=np.float32)  # after the end: silence
         try:
             if not self._can_continue(first):
                 self._seek(first)
@@ -198,15 +206,26 @@ class AudioReader:
         return first - position <= self._continue_gap_samples
 
     def _seek(self, first: int) -> None:
+        """Seek to decode from before sample ``first``; back off when the demuxer overshoots."""
         backoff = Fraction(0)
         start = Fraction(first, self.sample_rate)
         for _ in range(_SEEK_RETRIES + 1):
             target = max(Fraction(0), start - _PREROLL - backoff)
             self._start_decoding_at(target)
             block_start = self._next_block_start()
-            if block_start is None or block_start <= first or target == 0:
+            if block_start is None or block_start <= max(first, self._stream_start_sample()):
+                return
+            if target == 0:
+                # Even a seek to 0 landed late (approximate MPEG-PS seeking): reopen instead.
+                self._rewind()
                 return
             backoff = max(Fraction(1), 2 * backoff)
+
+    def _stream_start_sample(self) -> int:
+        """Sample index of the audio stream's first sample on the media axis."""
+        start = self._stream.start_time or 0
+        time_base = Fraction(self._stream.time_base or Fraction(1, self.source_sample_rate))
+        return math.floor(start * time_base * self.sample_rate - self._origin_samples)
 
     def _start_decoding_at(self, target: Fraction) -> None:
         self.seeks += 1
@@ -220,6 +239,19 @@ class AudioReader:
                 self.path,
                 time_position(target),
             ) from error
+        self._reset_decoding(target)
+
+    def _rewind(self) -> None:
+        """Reopen the file, so decoding starts at its very first packet."""
+        self.seeks += 1
+        index = self._stream.index
+        self._container.close()
+        self._container = open_input(self.path)
+        self._stream = self._select_stream(index)
+        self._reset_decoding(Fraction(0))
+        self._next_block_start()
+
+    def _reset_decoding(self, target: Fraction) -> None:
         self._chunks = []
         self._buffer_start = self._buffer_end = 0
         self._position = None
@@ -252,11 +284,14 @@ class AudioReader:
         """``(first sample index, samples)`` blocks at ``sample_rate`` in stream order."""
         assert self._resampler is not None
         packets = self._container.demux(self._stream)
-        position = Fraction(0)
+        position = Fraction(self._seek_sample, self.sample_rate)
+        started = False
         while True:
             try:
                 packet = next(packets)
                 frames = self._stream.decode(packet)
+                if frames and not started:
+                    frames[0] = self._on_output_grid(frames[0])
                 if packet.size == 0:  # the flush packet at the end of the data
                     blocks = [out for f in frames for out in self._resampler.resample(f)]
                     blocks += self._resampler.resample(None)
@@ -265,11 +300,15 @@ class AudioReader:
             except StopIteration:
                 return
             except av.error.FFmpegError as error:
+                if not started:
+                    # A seek can land inside a frame (MPEG-PS): skip to the next whole one.
+                    continue
                 raise CorruptMediaError(
                     f"audio does not decode: {error_reason(error)}",
                     self.path,
                     time_position(position),
                 ) from error
+            started = started or bool(frames)
             for block in blocks:
                 if block.pts is None:
                     raise CorruptMediaError(
@@ -280,6 +319,37 @@ class AudioReader:
                 position = Fraction(first_index, self.sample_rate)
                 samples: FloatArray = block.to_ndarray().reshape(-1).astype(np.float32, copy=False)
                 yield first_index, samples
+
+    def _on_output_grid(self, frame: AudioFrame) -> AudioFrame:
+        """The first frame after a seek, without the few samples before the next instant
+        where source and output sample grids meet (every 3 samples from 48 kHz to 16 kHz,
+        441 from 44.1 kHz). Resampling then runs in the same phase as a decode from time
+        0, so a window read after a seek has the same samples as one decoded on to. Only
+        when the frame's timestamp is an exact source sample (MP4, not MPEG-PS)."""
+        rate = frame.sample_rate
+        if frame.pts is None or frame.time_base is None or rate <= 0:
+            return frame
+        origin = self._origin_samples * rate / self.sample_rate
+        position = frame.pts * Fraction(frame.time_base) * rate - origin
+        grid = rate // math.gcd(rate, self.sample_rate)
+        if position.denominator != 1 or grid == 1:
+            return frame
+        drop = -position.numerator % grid
+        shift = Fraction(drop, rate) / Fraction(frame.time_base)
+        if drop == 0 or drop >= frame.samples or shift.denominator != 1:
+            return frame
+        samples = frame.to_ndarray()
+        channels = frame.layout.nb_channels
+        kept = samples[:, drop:] if frame.format.is_planar else samples[:, drop * channels :]
+        trimmed = AudioFrame.from_ndarray(
+            cast(Any, np.ascontiguousarray(kept)),
+            format=frame.format.name,
+            layout=frame.layout.name,
+        )
+        trimmed.sample_rate = rate
+        trimmed.time_base = frame.time_base
+        trimmed.pts = frame.pts + shift.numerator
+        return trimmed
 
     def _decode_until(self, last: int | None, *, keep_from: int) -> None:
         """Decode until sample ``last`` is reached (``None``: the end of the data),

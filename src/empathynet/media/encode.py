@@ -200,9 +200,6 @@ class ClipWriter:
         self._video: VideoStream | None = None
         self._audio: AudioStream | None = None
         self._reformatter = VideoReformatter()
-        if audio_rate is not None:
-            self._audio = self._container.add_stream("aac", rate=audio_rate, layout="mono")
-            self._audio.bit_rate = _AAC_BIT_RATE
         self._time_base = _FINE_TIME_BASE
         self._last_out_pts = -1
         self._pending: tuple[VideoFrame, int] | None = None
@@ -253,11 +250,11 @@ class ClipWriter:
 
     def add_audio(self, samples: np.ndarray[Any, Any]) -> None:
         """Append mono samples (float, [-1, 1]) at ``audio_rate``; the first is at ``start_ms``."""
-        if self._audio is None:
+        if self._audio_rate is None:
             raise ValueError("this clip was created without an audio track (audio_rate=None)")
-        array = np.asarray(samples, dtype=np.float32).reshape(-1)
-        self._audio_buffer.append(array)
-        self._flush_audio(final=False)
+        # Kept until ``close``: the MP4 header, written with the first packet, must already
+        # list both streams, and the video stream only exists once a frame arrived.
+        self._audio_buffer.append(np.asarray(samples, dtype=np.float32).reshape(-1))
 
     # -- output ------------------------------------------------------------------
 
@@ -278,9 +275,8 @@ class ClipWriter:
                 self._pending = None
             if self._video is not None:
                 self._mux(self._video.encode(None))
-            if self._audio is not None:
-                self._flush_audio(final=True)
-                self._mux(self._audio.encode(None))
+            if self._audio_rate is not None:
+                self._encode_audio()
             self._container.close()
             with self._tmp.open("rb+") as handle:
                 os.fsync(handle.fileno())
@@ -334,6 +330,12 @@ class ClipWriter:
         stream.codec_context.time_base = self._time_base
         stream.time_base = self._time_base
         self._video = stream
+        self._add_audio_stream()
+
+    def _add_audio_stream(self) -> None:
+        if self._audio_rate is not None and self._audio is None:
+            self._audio = self._container.add_stream("aac", rate=self._audio_rate, layout="mono")
+            self._audio.bit_rate = _AAC_BIT_RATE
 
     def _picture(self, decoded: DecodedFrame) -> VideoFrame:
         """The frame as the encoder takes it: displayed orientation, cropped, scaled, yuv420p."""
@@ -360,22 +362,22 @@ class ClipWriter:
         frame.duration = duration
         self._mux(self._video.encode(frame))
 
-    def _flush_audio(self, *, final: bool) -> None:
+    def _encode_audio(self) -> None:
+        """Encode the buffered samples, the first at clip time 0, and flush the encoder."""
+        self._add_audio_stream()
         assert self._audio is not None and self._audio_rate is not None
-        if not self._audio_buffer:
-            return
-        samples = np.concatenate(self._audio_buffer)
+        samples = np.concatenate(self._audio_buffer) if self._audio_buffer else np.zeros(0)
         frame_size = self._audio.codec_context.frame_size or 1024
-        usable = len(samples) if final else len(samples) - len(samples) % frame_size
-        for offset in range(0, usable, frame_size):
-            chunk = samples[offset : offset + frame_size]
+        for offset in range(0, len(samples), frame_size):
+            chunk = np.ascontiguousarray(samples[offset : offset + frame_size], dtype=np.float32)
             frame = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
             frame.sample_rate = self._audio_rate
             frame.pts = self._audio_written
             frame.time_base = Fraction(1, self._audio_rate)
             self._audio_written += len(chunk)
             self._mux(self._audio.encode(frame))
-        self._audio_buffer = [samples[usable:]] if usable < len(samples) else []
+        self._mux(self._audio.encode(None))
+        self._audio_buffer = []
 
     def _mux(self, packets: list[Any]) -> None:
         for packet in packets:

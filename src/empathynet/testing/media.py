@@ -46,7 +46,10 @@ CONTINUATION_GAP_MS = 120  # between two events of one sentence
 _TRIM_LEVEL = 64  # int16 level under which espeak-ng's leading/trailing output is silence
 _FADE_MS = 5
 _ROOM_TONE_RMS = 6.0  # int16 units, about -75 dBFS: "near silence" between sentences
-_OPEN_MOUTH_RMS_FRACTION = 0.5  # a frame at half the loudest frame's RMS opens the mouth fully
+_OPEN_MOUTH_RMS_FRACTION = 0.6  # this fraction of a phrase's loudest RMS opens the mouth fully
+_ENVELOPE_HOP_MS = 10
+_ENVELOPE_SMOOTH_MS = 120  # passes the syllable rate (4-6 Hz), not faster flicker
+_OPENNESS_GAMMA = 1.5
 
 
 @dataclass(frozen=True)
@@ -335,27 +338,41 @@ def _mix(plan: ScriptPlan, total_samples: int, seed: int) -> npt.NDArray[np.int1
 def _mouth_openness(plan: ScriptPlan, frame_count: int, fps: int) -> npt.NDArray[np.float32]:
     """How open each face's mouth is in each frame (0-1): ``(frames, 2)``.
 
-    Follows the RMS of that face's own speech in the frame's 1/fps window, relative to the
-    loudest frame of the clip, so the mouth moves with the syllables.
+    Follows the RMS envelope of that face's own speech, taken every ``_ENVELOPE_HOP_MS``
+    and smoothed with a ``_ENVELOPE_SMOOTH_MS`` Hann window (a jaw moves at the syllable
+    rate, not faster; the mouth starts opening a little before the voice), read at each
+    frame's middle. Each phrase is scaled on its own, so that ``_OPEN_MOUTH_RMS_FRACTION``
+    of its loudest envelope opens the mouth fully and a quiet phrase still moves the lips,
+    then raised to ``_OPENNESS_GAMMA``: wide on the stressed vowels, nearly shut on
+    consonants, so consecutive 200 ms samples see clearly different openings.
     """
     openness = np.zeros((frame_count, 2), dtype=np.float32)
     rate = plan.sample_rate
+    hop = ms_to_samples(_ENVELOPE_HOP_MS, rate)
+    window = np.hanning(max(3, _ENVELOPE_SMOOTH_MS // _ENVELOPE_HOP_MS + 1)).astype(np.float32)
+    window /= window.sum()
+    reach = window.size // 2
+    # The sample at the middle of each frame.
+    middles = (2 * np.arange(frame_count, dtype=np.float64) + 1) * rate / (2 * fps)
     for piece in plan.speech:
-        if piece.face is None or piece.face >= openness.shape[1]:
+        if piece.face is None or piece.face >= openness.shape[1] or piece.samples.size == 0:
             continue
-        first = piece.start_sample * fps // rate
-        last = min(frame_count, math.ceil((piece.start_sample + piece.samples.size) * fps / rate))
-        values = piece.samples.astype(np.float32)
-        for frame in range(first, last):
-            lo = frame * rate // fps - piece.start_sample
-            hi = (frame + 1) * rate // fps - piece.start_sample
-            window = values[max(0, lo) : max(0, hi)]
-            if window.size:
-                rms = float(np.sqrt(np.mean(window * window)))
-                openness[frame, piece.face] = max(openness[frame, piece.face], rms)
-    loudest = float(openness.max())
-    if loudest > 0:
-        openness = np.clip(openness / (_OPEN_MOUTH_RMS_FRACTION * loudest), 0.0, 1.0)
+        hops = -(-piece.samples.size // hop)
+        values = np.zeros(hops * hop, dtype=np.float32)
+        values[: piece.samples.size] = piece.samples
+        power = np.mean(np.square(values.reshape(hops, hop)), axis=1)
+        envelope = np.sqrt(np.convolve(power, window, mode="full"))
+        # Hop k of the smoothed envelope is centred ``k - reach`` hops after the piece start.
+        centres = piece.start_sample + (np.arange(envelope.size) - reach + 0.5) * hop
+        first = max(0, int(centres[0] * fps // rate))
+        last = min(frame_count, int(centres[-1] * fps // rate) + 1)
+        loudest = float(envelope.max())
+        if first >= last or loudest <= 0.0:
+            continue
+        level = np.interp(middles[first:last], centres, envelope, left=0.0, right=0.0)
+        level = np.clip(level / (_OPEN_MOUTH_RMS_FRACTION * loudest), 0.0, 1.0)
+        column = openness[first:last, piece.face]
+        np.maximum(column, np.power(level, _OPENNESS_GAMMA).astype(np.float32), out=column)
     return openness
 
 

@@ -4,9 +4,11 @@ The face is ``skimage.data.astronaut()``, a real photograph of a person (NASA, p
 domain). Scenes without a face use ``skimage.data.coffee()`` and ``skimage.data.rocket()``.
 Each scene is prepared once as a few YUV 4:2:0 canvases (one per zoom step) a little larger
 than the frame; a frame is then a crop at a small, smoothly moving offset (camera jitter)
-with a dark ellipse over each mouth whose height follows that face's voice energy, so a
-detector sees a live face and a speaking score sees mouth motion. Rendering a frame is a
-few array copies: long benchmark videos stay cheap to make.
+in which each speaking face's jaw drops with its voice: a vertical displacement field,
+prepared once per canvas, moves the lower lip and chin down (up to ``JAW_DROP`` of the face
+height) and a dark mouth inside shows in the gap under the upper teeth, so a landmark
+detector sees the lips part and close with the syllables. Rendering a frame is a few array
+copies plus a small remap around each open mouth: long benchmark videos stay cheap to make.
 """
 
 from __future__ import annotations
@@ -25,12 +27,48 @@ from empathynet.errors import ConfigError
 SceneName = Literal["large_face", "small_face", "two_faces", "coffee", "rocket"]
 SCENE_NAMES: tuple[SceneName, ...] = get_args(SceneName)
 
-# Measured once on skimage.data.astronaut() (512 x 512) with mediapipe: the short-range face
-# detector's box (x, y, width, height) and the face mesh's lip landmarks 13/14 (centre)
-# and 61/291 (corners). Source pixels.
+# Measured once on skimage.data.astronaut() (512 x 512) with mediapipe, in source pixels:
+# the short-range face detector's box (x, y, width, height); with FaceMesh, the face height
+# (landmarks 10-152), the inner edge of the lower lip from corner to corner (landmarks 78,
+# 95, 88, 178, 87, 14, 317, 402, 318, 324, 308), which is where the upper teeth end in this
+# smiling photo, and the jaw line (landmarks 132 ... 152 ... 361).
 ASTRONAUT_FACE_BOX = (178.0, 83.0, 95.0, 95.0)
-ASTRONAUT_MOUTH_CENTRE = (223.4, 146.2)
-ASTRONAUT_MOUTH_HALF_WIDTH = 22.0
+ASTRONAUT_FACE_HEIGHT = 103.2
+_LOWER_INNER_LIP = (
+    (204.7, 140.2),
+    (207.3, 143.4),
+    (209.6, 145.2),
+    (213.2, 147.2),
+    (217.7, 148.8),
+    (223.1, 149.6),
+    (228.6, 149.5),
+    (233.3, 148.5),
+    (237.2, 147.0),
+    (239.8, 145.5),
+    (243.0, 142.6),
+)
+_JAW_LINE = (
+    (179.4, 129.5),
+    (181.5, 139.8),
+    (185.2, 148.4),
+    (189.6, 155.1),
+    (195.5, 161.4),
+    (200.6, 166.2),
+    (205.9, 170.6),
+    (212.6, 173.9),
+    (221.3, 175.5),
+    (230.3, 175.0),
+    (237.3, 172.4),
+    (243.2, 168.6),
+    (248.8, 164.4),
+    (255.3, 158.7),
+    (260.3, 152.6),
+    (264.9, 144.4),
+    (268.2, 134.5),
+)
+
+#: How far the lower lip and chin drop at full openness, as a fraction of the face height.
+JAW_DROP = 0.07
 
 # How large each face scene frames the face: the face box width as a fraction of the frame
 # width. 0.30 of a 16:9 frame is 0.53 of its height; 0.085 is well under the 20 % line.
@@ -40,9 +78,21 @@ TWO_FACES_WIDTH = (0.21, 0.23)
 
 _ZOOM_STEPS = (1.0, 1.015, 1.03, 1.045)  # slow breathing zoom of the camera
 _JITTER_FRACTION = 0.012  # pan amplitude as a fraction of the frame width
-_MOUTH_DARKENING = 0.75  # how dark the open mouth gets at full voice energy (0-1)
-_BLACK_LEVEL = 16  # Y of black in limited-range video
-_MOUTH_U, _MOUTH_V = 120.0, 148.0  # the chroma of a dark red mouth inside
+# The jaw moves as a whole out to this many inner-mouth half widths from the mouth centre
+# (about the jaw line's width) and fades to still cheeks beyond; below the chin the drop
+# fades out over this fraction of the face height (the neck stays put).
+_JAW_HALF_WIDTHS = 2.3
+_NECK_FADE = 0.14
+# YUV of the mouth's inside: near black with a trace of red. FaceMesh follows a dark gap
+# best: a lighter, redder inside (Y 34-62) is partly taken for lip and cut the measured
+# opening at full drop from +0.064 to +0.028-0.044 of the face height.
+_MOUTH_INSIDE = (16.0, 126.0, 134.0)
+_MIN_OPENNESS = 0.01  # below this a mouth counts as closed: the frame is a plain crop
+# Scenes whose mouths stay shut. MediaPipe's short-range detector misses the small face
+# only while its mouth is closed: a dropping jaw (even without the dark gap) lifts its
+# score over 0.5 on 10-25 % of the frames, with a box about 2.2 times too wide (0.19-0.21
+# of the frame width), which the build then takes for a large face seen part of the time.
+_STILL_MOUTH_SCENES: tuple[SceneName, ...] = ("small_face",)
 
 Rgb = npt.NDArray[np.uint8]
 
@@ -63,10 +113,39 @@ class FaceBox:
 
 @dataclass(frozen=True)
 class _Mouth:
-    centre_x: float  # canvas pixels
-    centre_y: float
+    """A mouth in canvas pixels: the seam where it opens and the jaw below it.
+
+    ``seam`` and ``jaw`` are ``(x, y)`` polylines sorted by x: the inner edge of the lower
+    lip and the jaw line. ``half_width`` is half the inner mouth width; ``drop`` is the
+    lower lip's drop at full openness and ``neck`` the fade-out length below the chin.
+    """
+
+    centre_x: float
     half_width: float
-    max_half_height: float
+    seam: tuple[tuple[float, float], ...]
+    jaw: tuple[tuple[float, float], ...]
+    drop: float
+    neck: float
+
+
+@dataclass(frozen=True)
+class _Warp:
+    """A mouth's displacement field over one plane, prepared once per canvas.
+
+    The region is ``rows`` x ``cols`` of the plane (plane pixels). A pixel at row ``y``
+    of the open mouth shows the canvas at row ``y - openness * drop`` (``drop`` is the
+    field at full openness, ``(h, w)``; zero above the seam). ``seam`` is the seam's row
+    in each column and ``gap`` the mouth's opening there at full openness (both ``(w,)``):
+    the rows from the seam down to the dropped lower lip show the mouth's inside.
+    ``source_top`` is the first canvas row the remap may read.
+    """
+
+    rows: slice
+    cols: slice
+    drop: npt.NDArray[np.float32]
+    seam: npt.NDArray[np.float32]
+    gap: npt.NDArray[np.float32]
+    source_top: int
 
 
 @dataclass(frozen=True)
@@ -74,7 +153,9 @@ class _Canvas:
     y: npt.NDArray[np.uint8]
     u: npt.NDArray[np.uint8]
     v: npt.NDArray[np.uint8]
-    mouths: tuple[_Mouth, ...]
+    # One (luma warp, chroma warp) per face; None when the mouth stays shut (a still-mouth
+    # scene, or a mouth too small to move by half a pixel).
+    warps: tuple[tuple[_Warp, _Warp] | None, ...]
 
 
 @dataclass(frozen=True)
@@ -156,18 +237,83 @@ def _face_centre() -> tuple[float, float]:
 
 def _mouth_and_box(placed: _Placed, shift_x: float = 0.0) -> tuple[_Mouth, tuple[float, ...]]:
     """The mouth and face box of the astronaut photo in canvas pixels."""
-    mouth_x, mouth_y = placed.to_canvas(*ASTRONAUT_MOUTH_CENTRE)
+
+    def line(points: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+        moved = [placed.to_canvas(x, y) for x, y in points]
+        return tuple(sorted((x + shift_x, y) for x, y in moved))
+
+    seam = line(_LOWER_INNER_LIP)
     mouth = _Mouth(
-        centre_x=mouth_x + shift_x,
-        centre_y=mouth_y,
-        half_width=0.6 * ASTRONAUT_MOUTH_HALF_WIDTH * placed.scale_x,
-        max_half_height=0.32 * ASTRONAUT_MOUTH_HALF_WIDTH * placed.scale_y,
+        centre_x=(seam[0][0] + seam[-1][0]) / 2,
+        half_width=(seam[-1][0] - seam[0][0]) / 2,
+        seam=seam,
+        jaw=line(_JAW_LINE),
+        drop=JAW_DROP * ASTRONAUT_FACE_HEIGHT * placed.scale_y,
+        neck=_NECK_FADE * ASTRONAUT_FACE_HEIGHT * placed.scale_y,
     )
     box_x, box_y, box_w, box_h = ASTRONAUT_FACE_BOX
     left, top = placed.to_canvas(box_x, box_y)
     right, bottom = placed.to_canvas(box_x + box_w, box_y + box_h)
     left, right = min(left, right), max(left, right)
     return mouth, (left + shift_x, top, right - left, bottom - top)
+
+
+def _smoothstep(t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """0 at ``t <= 0``, 1 at ``t >= 1``, with zero slope at both ends."""
+    t = np.clip(t, 0.0, 1.0)
+    smooth: npt.NDArray[np.float64] = t * t * (3.0 - 2.0 * t)
+    return smooth
+
+
+def _prepare_warp(mouth: _Mouth, shape: tuple[int, int], scale: float) -> _Warp | None:
+    """The displacement field of ``mouth`` on a plane of ``shape`` (rows, cols).
+
+    ``scale`` maps canvas pixels to plane pixels (1 for luma, 0.5 for 4:2:0 chroma). The
+    lower lip drops by ``drop`` times a lens profile across the mouth (most at the centre,
+    none at the corners); deeper down the whole jaw drops by ``drop``, fading out towards
+    the cheeks and below the chin. Below the seam the field grows by less than a pixel
+    per pixel downwards (0.44 at most on the demo scenes), so the skin between the
+    corners and the jaw stretches without folding.
+    Returns ``None`` when the drop is under half a pixel.
+    """
+    drop = mouth.drop * scale
+    if drop < 0.5:
+        return None
+    centre = mouth.centre_x * scale
+    half = mouth.half_width * scale
+    reach = _JAW_HALF_WIDTHS * half
+    neck = mouth.neck * scale
+    seam_x = np.array([x for x, _ in mouth.seam]) * scale
+    seam_y = np.array([y for _, y in mouth.seam]) * scale
+    jaw_x = np.array([x for x, _ in mouth.jaw]) * scale
+    jaw_y = np.array([y for _, y in mouth.jaw]) * scale
+    x0 = max(0, math.floor(centre - reach))
+    x1 = min(shape[1], math.ceil(centre + reach) + 1)
+    y0 = max(0, math.floor(float(seam_y.min())) - 1)
+    y1 = min(shape[0], math.ceil(float(jaw_y.max()) + neck) + 2)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    xs = np.arange(x0, x1, dtype=np.float64)
+    ys = np.arange(y0, y1, dtype=np.float64)[:, None]
+    seam = np.interp(xs, seam_x, seam_y)
+    # Beside the mouth the jaw line rises to the seam's height; a ramp at least ``drop``
+    # deep keeps the stretch there gentle.
+    chin = np.maximum(np.interp(xs, jaw_x, jaw_y), seam + drop)
+    across = np.abs(xs - centre) / half
+    lips = np.sqrt(np.clip(1.0 - across * across, 0.0, 1.0))  # the gap's lens shape
+    jaw = 1.0 - _smoothstep((across - 1.0) / (_JAW_HALF_WIDTHS - 1.0))
+    depth = _smoothstep((ys - seam) / (chin - seam))
+    fade = 1.0 - _smoothstep((ys - chin) / neck)
+    field = drop * (lips + (jaw - lips) * depth) * fade
+    field[ys < seam] = 0.0
+    return _Warp(
+        rows=slice(y0, y1),
+        cols=slice(x0, x1),
+        drop=field.astype(np.float32),
+        seam=seam.astype(np.float32),
+        gap=(drop * lips).astype(np.float32),
+        source_top=max(0, y0 - math.ceil(drop) - 2),
+    )
 
 
 def _compose(
@@ -273,7 +419,11 @@ class SceneRenderer:
         for step, zoom in enumerate(_ZOOM_STEPS):
             rgb, mouths, step_boxes = _compose(scene, canvas_w, canvas_h, zoom)
             y, u, v = _to_yuv420(rgb)
-            canvases.append(_Canvas(y, u, v, mouths))
+            warps = tuple(
+                None if scene in _STILL_MOUTH_SCENES else _mouth_warps(mouth, y.shape, u.shape)
+                for mouth in mouths
+            )
+            canvases.append(_Canvas(y, u, v, warps))
             if step == 0:
                 boxes = step_boxes
         self._canvases = tuple(canvases)
@@ -308,8 +458,9 @@ class SceneRenderer:
     def frame(self, seconds: float, openness: Sequence[float] = ()) -> npt.NDArray[np.uint8]:
         """The yuv420p frame at ``seconds`` as one ``(height * 3 / 2, width)`` array.
 
-        ``openness[i]`` (0-1) is how far face ``i``'s mouth is open; missing entries are 0.
-        The float time only drives the smooth jitter; it is never compared.
+        ``openness[i]`` (0-1) is how far face ``i``'s mouth is open (its jaw drops by
+        ``openness * JAW_DROP`` of the face height); missing entries are 0. The float time
+        only drives the smooth jitter; it is never compared.
         """
         step, dx, dy = self._pose(seconds)
         canvas = self._canvases[step]
@@ -325,70 +476,73 @@ class SceneRenderer:
         luma[:] = canvas.y[top : top + height, left : left + width]
         chroma_u[:] = canvas.u[c_top : c_top + half_h, c_left : c_left + half_w]
         chroma_v[:] = canvas.v[c_top : c_top + half_h, c_left : c_left + half_w]
-        for mouth, amount in zip(canvas.mouths, openness, strict=False):
-            _open_mouth((luma, chroma_u, chroma_v), mouth, float(amount), left, top)
+        for warps, amount in zip(canvas.warps, openness, strict=False):
+            if warps is None or amount < _MIN_OPENNESS:
+                continue
+            luma_warp, chroma_warp = warps
+            amount = min(1.0, float(amount))
+            for plane, source, warp, channel, at in (
+                (luma, canvas.y, luma_warp, 0, (top, left)),
+                (chroma_u, canvas.u, chroma_warp, 1, (c_top, c_left)),
+                (chroma_v, canvas.v, chroma_warp, 2, (c_top, c_left)),
+            ):
+                _open_mouth(plane, source, warp, amount, _MOUTH_INSIDE[channel], at)
         return out
 
 
-def _ellipse(
-    shape: tuple[int, int], centre: tuple[float, float], radii: tuple[float, float]
-) -> tuple[slice, slice, npt.NDArray[np.float32]] | None:
-    """A soft ellipse mask (1 at the centre, 0 at the rim) and where it sits in a plane."""
-    (centre_x, centre_y), (radius_x, radius_y) = centre, radii
-    x0 = max(0, math.floor(centre_x - radius_x))
-    x1 = min(shape[1], math.ceil(centre_x + radius_x) + 1)
-    y0 = max(0, math.floor(centre_y - radius_y))
-    y1 = min(shape[0], math.ceil(centre_y + radius_y) + 1)
-    if x0 >= x1 or y0 >= y1:
+def _mouth_warps(
+    mouth: _Mouth, luma_shape: tuple[int, ...], chroma_shape: tuple[int, ...]
+) -> tuple[_Warp, _Warp] | None:
+    """The luma and chroma warps of one mouth, or ``None`` when it is too small to open."""
+    luma = _prepare_warp(mouth, (luma_shape[0], luma_shape[1]), 1.0)
+    chroma = _prepare_warp(mouth, (chroma_shape[0], chroma_shape[1]), 0.5)
+    if luma is None or chroma is None:
         return None
-    ys = (np.arange(y0, y1, dtype=np.float32)[:, None] - centre_y) / radius_y
-    xs = (np.arange(x0, x1, dtype=np.float32)[None, :] - centre_x) / radius_x
-    mask = np.sqrt(np.clip(1.0 - xs * xs - ys * ys, 0.0, 1.0))
-    return slice(y0, y1), slice(x0, x1), mask
-
-
-def _blend(
-    plane: npt.NDArray[np.uint8],
-    area: tuple[slice, slice],
-    weight: npt.NDArray[np.float32],
-    target: float,
-) -> None:
-    """Move ``plane`` pixels in ``area`` towards ``target`` by ``weight`` (0-1)."""
-    region = plane[area].astype(np.float32)
-    plane[area] = np.clip(region + (target - region) * weight, 0, 255).astype(np.uint8)
+    return luma, chroma
 
 
 def _open_mouth(
-    planes: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]],
-    mouth: _Mouth,
+    plane: npt.NDArray[np.uint8],
+    canvas: npt.NDArray[np.uint8],
+    warp: _Warp,
     amount: float,
-    left: int,
-    top: int,
+    inside: float,
+    offset: tuple[int, int],
 ) -> None:
-    """Draw an open mouth: a dark red ellipse over the lips, taller as ``amount`` (0-1) grows.
+    """Drop the jaw in one plane of a frame by ``amount`` (0-1) of its full drop.
 
-    ``planes`` are the frame's Y, U and V planes (U, V at half resolution); ``left`` and
-    ``top`` are the crop's offset in the canvas.
+    ``plane`` is the frame's plane, cut from ``canvas`` at ``offset`` (row, column, in
+    plane pixels). Each pixel of the warp region is read from the canvas ``amount *
+    drop`` rows higher (linear interpolation between rows). Pixels between the seam and
+    the dropped lower lip are inside the open mouth, in proportion to how much of the
+    pixel the gap covers: they become ``inside`` (the plane's value for the mouth's dark
+    inside).
     """
-    amount = min(1.0, max(0.0, amount))
-    if amount < 0.02:
+    rows = np.arange(warp.rows.start, warp.rows.stop, dtype=np.float32)[:, None]
+    source = rows - np.float32(amount) * warp.drop
+    # Pixel ``y`` covers rows y - 0.5 .. y + 0.5; the gap covers seam .. seam + opening.
+    gap_end = warp.seam + np.float32(amount) * warp.gap
+    gap = np.clip(np.minimum(rows + 0.5, gap_end) - np.maximum(rows - 0.5, warp.seam), 0.0, 1.0)
+    first = np.floor(source)
+    weight = source - first
+    top = warp.source_top
+    block = canvas[top : warp.rows.stop, warp.cols].astype(np.float32)
+    index = np.clip(first.astype(np.intp) - top, 0, block.shape[0] - 2)
+    upper = np.take_along_axis(block, index, axis=0)
+    lower = np.take_along_axis(block, index + 1, axis=0)
+    values = upper + (lower - upper) * weight
+    values += (inside - values) * gap
+    # Paste the region where it falls inside the frame.
+    row0, col0 = offset
+    y0 = max(0, warp.rows.start - row0)
+    y1 = min(plane.shape[0], warp.rows.stop - row0)
+    x0 = max(0, warp.cols.start - col0)
+    x1 = min(plane.shape[1], warp.cols.stop - col0)
+    if y0 >= y1 or x0 >= x1:
         return
-    half_h = max(1.0, mouth.max_half_height * amount)
-    centre_x = mouth.centre_x - left
-    centre_y = mouth.centre_y - top + 0.15 * half_h  # the jaw drops as the mouth opens
-    luma, chroma_u, chroma_v = planes
-    found = _ellipse(luma.shape, (centre_x, centre_y), (mouth.half_width, half_h))
-    if found is not None:
-        rows, cols, mask = found
-        _blend(luma, (rows, cols), _MOUTH_DARKENING * amount * mask, _BLACK_LEVEL)
-    found = _ellipse(
-        chroma_u.shape, (centre_x / 2, centre_y / 2), (mouth.half_width / 2, max(0.5, half_h / 2))
-    )
-    if found is not None:
-        rows, cols, mask = found
-        weight = _MOUTH_DARKENING * amount * mask
-        _blend(chroma_u, (rows, cols), weight, _MOUTH_U)
-        _blend(chroma_v, (rows, cols), weight, _MOUTH_V)
+    sy, sx = y0 + row0 - warp.rows.start, x0 + col0 - warp.cols.start
+    part = values[sy : sy + y1 - y0, sx : sx + x1 - x0]
+    plane[y0:y1, x0:x1] = np.clip(part + 0.5, 0.0, 255.0).astype(np.uint8)
 
 
 def check_frame_size(width: int, height: int) -> None:
