@@ -56,6 +56,13 @@ class FaceConfig:
     #: small face (``face_too_small``) from none (``no_face``); the short-range model
     #: does not see faces under ~12 % of the frame width. ``None`` skips the second look.
     small_face_detector: str | None = "mediapipe_full"
+    #: Score the second look needs: the full-range model scores real small faces 0.9+
+    #: but finds "faces" in colour bars and crowds at 0.6-0.65.
+    small_face_min_score: float = 0.75
+    #: Across a shot cut inside a sentence, the face before and after must look alike
+    #: (hue-saturation histogram and grey-level correlation of the face box, -1..1) to
+    #: count as the same face; different people measured below 0.2, one face above 0.8.
+    same_face_similarity: float = 0.5
     #: Frames sampled per second of each window for detection (at least 5).
     sample_fps: int = 5
     #: Frames wider than this (pixels) are downscaled before detection.
@@ -197,6 +204,72 @@ class ExtractConfig:
 
 
 @dataclass(frozen=True)
+class BlurConfig:
+    """How audio cues are made unintelligible (see ``empathynet.blur``).
+
+    Frequencies in Hz, times in ms, levels in dB; amplitudes are fractions of full scale.
+    """
+
+    #: Registered blur method: ``resynth`` (prosody resynthesis, default) or ``lowpass``.
+    method: str = "resynth"
+    #: F0 search range of the pitch analysis (Praat's pitch floor and ceiling).
+    f0_min_hz: float = 75.0
+    #: Upper end of the F0 search range.
+    f0_max_hz: float = 500.0
+    #: Time step of the pitch analysis, ms.
+    frame_ms: int = 10
+    #: Width of the loudness-envelope window, ms: shorter follows faster changes
+    #: (more of the syllable rhythm, but also more consonant detail).
+    envelope_ms: int = 25
+    #: Centre of the one fixed broad formant shaping the resynthesised voice and noise.
+    formant_hz: float = 500.0
+    #: Bandwidth (between the half-power points) of that formant.
+    formant_bandwidth_hz: float = 600.0
+    #: Harmonics above this frequency are left out of the resynthesised voice.
+    max_harmonic_hz: float = 2000.0
+    #: Band of the noise that replaces unvoiced sound (lower and upper edges).
+    noise_low_hz: float = 100.0
+    #: Upper edge of that band.
+    noise_high_hz: float = 1000.0
+    #: Seed of the noise generator: the same input always gives the same output.
+    seed: int = 0
+    #: Cut-off (-6 dB point) of the ``lowpass`` method.
+    lowpass_cutoff_hz: float = 400.0
+    #: Width of the ``lowpass`` filter's transition band (steeper needs more taps).
+    lowpass_transition_hz: float = 100.0
+    #: Stop-band attenuation of the ``lowpass`` filter, dB.
+    lowpass_attenuation_db: float = 80.0
+    #: Output louder than this (absolute sample value) is scaled down as a whole.
+    peak_limit: float = 0.99
+
+    def __post_init__(self) -> None:
+        def bad(key: str, rule: str, value: object) -> ConfigError:
+            return ConfigError(f"BlurConfig.{key} {rule}, got {value!r}")
+
+        if not 0.0 < self.f0_min_hz < self.f0_max_hz:
+            raise bad("f0_min_hz", "must be positive and below f0_max_hz", self.f0_min_hz)
+        if self.frame_ms < 1:
+            raise bad("frame_ms", "must be at least 1", self.frame_ms)
+        if self.envelope_ms < 2:
+            raise bad("envelope_ms", "must be at least 2", self.envelope_ms)
+        for key in (
+            "formant_hz",
+            "formant_bandwidth_hz",
+            "max_harmonic_hz",
+            "lowpass_cutoff_hz",
+            "lowpass_transition_hz",
+        ):
+            if getattr(self, key) <= 0.0:
+                raise bad(key, "must be positive", getattr(self, key))
+        if not 0.0 < self.noise_low_hz < self.noise_high_hz:
+            raise bad("noise_low_hz", "must be positive and below noise_high_hz", self.noise_low_hz)
+        if self.lowpass_attenuation_db < 21.0:
+            raise bad("lowpass_attenuation_db", "must be at least 21", self.lowpass_attenuation_db)
+        if not 0.0 < self.peak_limit <= 1.0:
+            raise bad("peak_limit", "must be in (0, 1]", self.peak_limit)
+
+
+@dataclass(frozen=True)
 class EmpathyNetConfig:
     """All options, grouped by part of the flow."""
 
@@ -205,6 +278,7 @@ class EmpathyNetConfig:
     shots: ShotConfig = field(default_factory=ShotConfig)
     select: SelectConfig = field(default_factory=SelectConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
+    blur: BlurConfig = field(default_factory=BlurConfig)
     #: Utterances per unit of work; each unit is committed as one manifest part.
     chunk_size: int = 16
 

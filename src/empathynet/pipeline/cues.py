@@ -19,7 +19,10 @@ Selection, in order (the first rule that applies gives the row's ``reason``):
    height).
 6. ``several_faces``: two large face tracks on screen at the same time.
 7. ``shot_cut``: a shot cut inside the sentence, unless the same single large face is
-   tracked across it for the whole sentence.
+   tracked across it for the whole sentence and looks the same on both sides (face-box
+   colour histogram and grey-level correlation at least ``faces.same_face_similarity``).
+   Cuts within one frame of the sentence's bounds are not inside it: subtitles are
+   timed to the frame at best.
 8. ``face_partial``: the large face is seen in fewer than ``faces.min_track_coverage``
    of the sampled frames (it enters, leaves or turns away).
 9. ``not_speaking``: the face's mouth is still while the voice is active
@@ -32,6 +35,7 @@ whose ``reason`` names the error class and whose ``error`` is its one-line messa
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +55,7 @@ from empathynet.errors import (
     NoAudioStreamError,
     NoVideoStreamError,
 )
-from empathynet.faces.detectors import FaceDetector, create_detector
+from empathynet.faces.detectors import FaceDetector, create_detector, import_cv2
 from empathynet.faces.speaking import MouthMeter, score_track
 from empathynet.faces.tracking import FaceTrack, FrameFaces, track_faces
 from empathynet.media.audio import AudioReader, write_wav
@@ -147,8 +151,9 @@ class WorkerContext:
         if name is None:
             return None
         if self._small_detector is None:
+            faces = self.config.faces
             self._small_detector = create_detector(
-                dataclasses.replace(self.config.faces, detector=name)
+                dataclasses.replace(faces, detector=name, min_score=faces.small_face_min_score)
             )
         return self._small_detector
 
@@ -249,13 +254,22 @@ class _Window:
 
     sampled: dict[int, np.ndarray]  #: sample time (ms) -> downscaled RGB for detection
     kept: list[DecodedFrame] | None  #: every frame, or None when over the memory budget
-    cuts: int
+    cuts_ms: list[int]  #: shot cuts inside the window (not within a frame of its bounds)
     display_size: tuple[int, int]
 
 
 def _scan_window(
-    context: WorkerContext, decoder: WindowDecoder, start_ms: int, end_ms: int, timer: Timer
+    context: WorkerContext,
+    decoder: WindowDecoder,
+    start_ms: int,
+    end_ms: int,
+    timer: Timer,
+    frame_ms: int = 0,
 ) -> _Window:
+    """Decode ``[start_ms, end_ms)`` once: sampled detection frames, shot cuts, kept frames.
+
+    ``frame_ms``: one frame's duration; cuts that close to a bound are not inside.
+    """
     faces = context.config.faces
     sample_step = Fraction(1000, faces.sample_fps)
     next_sample = 0  # index k of the next sample time start_ms + floor(k * step)
@@ -292,7 +306,11 @@ def _scan_window(
             decoder.path,
         )
     with timer.stage("shots"):
-        cuts = len(shots.cuts())
+        cuts = [
+            cut.time_ms
+            for cut in shots.cuts()
+            if start_ms + frame_ms < cut.time_ms < end_ms - frame_ms
+        ]
     return _Window(sampled, kept, cuts, display_size)
 
 
@@ -326,12 +344,18 @@ def _process_utterance(
     faces = config.faces
     utterance = work.utterances[index]
     start_ms, end_ms = utterance.start_ms, utterance.end_ms
-    window = _scan_window(context, decoder, start_ms, end_ms, timer)
+    source = work.source
+    frame_ms = (
+        math.ceil(1000 * source.fps_den / source.fps_num)
+        if source.fps_num and source.fps_den
+        else 0
+    )
+    window = _scan_window(context, decoder, start_ms, end_ms, timer, frame_ms)
     times = sorted(window.sampled)
     with timer.stage("detect"):
         found = [FrameFaces(t, tuple(context.detector.detect(window.sampled[t]))) for t in times]
         tracks = track_faces(found, faces.iou_threshold, faces.max_gap_frames)
-    common: dict[str, Any] = {"shot_cuts": window.cuts}
+    common: dict[str, Any] = {"shot_cuts": len(window.cuts_ms)}
 
     def reject(reason: str, track: FaceTrack | None = None, **extra: Any) -> CueGroup:
         values = {**common, **_face_values(track, context), **extra}
@@ -356,7 +380,14 @@ def _process_utterance(
     if any(_simultaneous(main, other) for other in large if other is not main):
         return reject("several_faces", main)
     whole = main.coverage >= faces.min_track_coverage
-    if window.cuts and not (whole and len(large) == 1):
+    if window.cuts_ms and not (
+        whole
+        and len(large) == 1
+        and all(
+            _same_face_across(window, main, cut, faces.same_face_similarity)
+            for cut in window.cuts_ms
+        )
+    ):
         return reject("shot_cut", main)
     if not whole:
         return reject("face_partial", main)
@@ -388,6 +419,47 @@ def _process_utterance(
         speaking_score=speaking_value,
         **media,
     )
+
+
+def _face_patch(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    x0, y0 = max(0, int(box.x * width)), max(0, int(box.y * height))
+    x1 = min(width, max(x0 + 1, int((box.x + box.width) * width)))
+    y1 = min(height, max(y0 + 1, int((box.y + box.height) * height)))
+    return np.ascontiguousarray(rgb[y0:y1, x0:x1])
+
+
+def face_similarity(before: np.ndarray, after: np.ndarray) -> float:
+    """How alike two face patches (RGB uint8) look, -1..1: the smaller of the
+    hue-saturation histogram correlation and the 24x24 grey-level correlation."""
+    cv2 = import_cv2()
+
+    def histogram(patch: np.ndarray) -> np.ndarray:
+        hsv = cv2.cvtColor(patch, cv2.COLOR_RGB2HSV)
+        values: np.ndarray = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256])
+        return values
+
+    def grey(patch: np.ndarray) -> np.ndarray:
+        small = cv2.resize(cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY), (24, 24))
+        flat: np.ndarray = small.astype(np.float32).ravel()
+        normalised: np.ndarray = (flat - flat.mean()) / (flat.std() + 1e-6)
+        return normalised
+
+    colour = float(cv2.compareHist(histogram(before), histogram(after), cv2.HISTCMP_CORREL))
+    shape = float(np.dot(grey(before), grey(after)) / 576)
+    return min(colour, shape)
+
+
+def _same_face_across(window: _Window, track: FaceTrack, cut_ms: int, threshold: float) -> bool:
+    """Whether ``track`` shows the same face in the sampled frames around ``cut_ms``."""
+    before = [t for t in track.times_ms if t < cut_ms]
+    after = [t for t in track.times_ms if t >= cut_ms]
+    if not before or not after:
+        return False
+    a, b = before[-1], after[0]
+    patch_a = _face_patch(window.sampled[a], track.box_at(a))
+    patch_b = _face_patch(window.sampled[b], track.box_at(b))
+    return face_similarity(patch_a, patch_b) >= threshold
 
 
 def _pixel_box(box: FaceBox, size: tuple[int, int], margin: float) -> CropBox:
