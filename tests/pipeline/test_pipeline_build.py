@@ -90,6 +90,21 @@ def test_shot_cut_inside_a_sentence_is_rejected(demo: tuple[list[DemoClip], Path
     assert all(r.reason != "shot_cut" for r in rows if r not in inside)
 
 
+def test_a_face_whose_mouth_is_still_while_a_voice_speaks_is_not_the_speaker(
+    demo: tuple[list[DemoClip], Path],
+) -> None:
+    clips, dataset = demo
+    clip = clip_named(clips, "dialogue")
+    off_screen = [s for s in clip.sentences if s.face is None and s.speaker == "JOHN"]
+    assert len(off_screen) == 1  # the generator voices JOHN off screen
+    rows = {r.start_ms: r for r in rows_of(dataset, clip)}
+    row = rows[off_screen[0].start_ms]
+    assert row.reason == "not_speaking" and row.speaking_score is not None
+    starts = [s.start_ms for s in clip.sentences]
+    on_screen = [s for s in clip.sentences if s.face is not None and starts.count(s.start_ms) == 1]
+    assert on_screen and all(rows[s.start_ms].status == "accepted" for s in on_screen)
+
+
 def test_dialogue_turns_are_never_one_cue(demo: tuple[list[DemoClip], Path]) -> None:
     clips, dataset = demo
     rows = rows_of(dataset, clip_named(clips, "dialogue"))
@@ -120,8 +135,9 @@ def test_large_face_is_accepted_with_exact_bounds_and_five_stills(
 ) -> None:
     clips, dataset = demo
     clip = clip_named(clips, "large_face")
-    accepted = [r for r in rows_of(dataset, clip) if r.status == "accepted"]
-    assert accepted, "the large single face must give accepted cues"
+    rows = rows_of(dataset, clip)
+    accepted = [r for r in rows if r.status == "accepted"]
+    assert len(accepted) == len(rows) == len(clip.sentences) == 3
     frame = Fraction(1, clip.fps)
     layout = DatasetLayout(dataset)
     for row in accepted:

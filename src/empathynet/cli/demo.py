@@ -1,16 +1,17 @@
-"""``empathynet demo --out DIR``: generate demo media and run what is built on it."""
+"""``empathynet demo --out DIR``: generate demo media and build a dataset from it."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from empathynet.errors import EmpathyNetError
-from empathynet.subtitles import load_utterances
+import pyarrow.parquet as pq
+
+from empathynet.pipeline.build import build_dataset, read_manifest
 
 EXAMPLE = """example:
   empathynet demo --out demo-out
@@ -20,18 +21,19 @@ EXAMPLE = """example:
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "demo",
-        help="generate demo videos with subtitles and process them",
+        help="generate demo videos with subtitles and build a dataset from them",
         description=(
             "Generate short demo videos (a real face photo, a synthetic voice, subtitles) that "
             "cover the cases the pipeline must handle: a large single face, a small face, two "
             "faces, no face, a shot cut inside a sentence, dialogue, no audio stream, a corrupt "
-            "file. Then turn each subtitle file into utterances and write them as JSON lines."
+            "file. Then build a dataset from them and print what became of each clip."
         ),
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the generated media")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.set_defaults(run=run)
 
 
@@ -45,26 +47,18 @@ def run(args: argparse.Namespace) -> int:
     clips = generate_demo_media(media_dir, seed=args.seed)
     print(f"  {len(clips)} clips in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
-    utterance_dir = out / "utterances"
-    utterance_dir.mkdir(parents=True, exist_ok=True)
-    failures = 0
-    print(f"{'clip':<12} {'utterances':>10}  expected outcome   subtitle file")
+    dataset = out / "dataset"
+    print(f"building the dataset in {dataset} ...", file=sys.stderr)
+    summary = build_dataset([media_dir], dataset, workers=args.workers)
+    sources = pq.read_table(dataset / "sources.parquet").to_pylist()
+    clip_of = {s["source_id"]: Path(s["path"]).stem for s in sources}
+    outcomes: dict[str, Counter[str]] = {clip.name: Counter() for clip in clips}
+    for row in read_manifest(dataset):
+        outcomes[clip_of[row.source_id]][row.reason or row.status] += 1
+    print(f"\n{'clip':<12} {'made to show':<16} what the build did with its sentences")
     for clip in clips:
-        try:
-            result = load_utterances(clip.subtitle_path)
-        except EmpathyNetError as error:
-            failures += 1
-            print(f"{clip.name:<12} {'error':>10}  {error}")
-            continue
-        target = utterance_dir / f"{clip.name}.jsonl"
-        tmp = target.with_suffix(".jsonl.tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
-            for utterance in result.utterances:
-                handle.write(json.dumps(utterance.to_dict(), ensure_ascii=False) + "\n")
-        tmp.replace(target)
-        print(
-            f"{clip.name:<12} {len(result.utterances):>10}  {clip.expected:<17}  "
-            f"{clip.subtitle_path.name}"
-        )
-    print(f"wrote {utterance_dir}", file=sys.stderr)
-    return 1 if failures else 0
+        got = ", ".join(f"{k} {v}" for k, v in sorted(outcomes[clip.name].items())) or "-"
+        print(f"{clip.name:<12} {clip.expected:<16} {got}")
+    print()
+    print("\n".join(summary.lines()))
+    return 0

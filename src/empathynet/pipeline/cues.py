@@ -533,6 +533,7 @@ def _extract(
         size=(extract.face_size, extract.face_size),
         audio_rate=extract.audio_rate,
         crf=extract.crf,
+        preset=extract.preset,
     )
     try:
         for decoded in frames:
@@ -560,6 +561,7 @@ def _extract(
             audio_rate=extract.audio_rate,
             size=clip_size,
             crf=extract.crf,
+            preset=extract.preset,
         )
     return {
         "face_boxes": tuple(boxes),
