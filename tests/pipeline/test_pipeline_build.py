@@ -239,3 +239,15 @@ def test_kill_during_build_then_resume_equals_uninterrupted(
         p.relative_to(interrupted) for p in (interrupted / "media").rglob("*")
     )
     assert not list(interrupted.rglob("*.tmp"))
+
+
+def test_windows_too_long_to_keep_decode_twice_with_the_same_result(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from empathynet.pipeline import cues
+
+    clips, dataset = demo
+    clip = clip_named(clips, "shot_cut")
+    monkeypatch.setattr(cues, "MAX_KEPT_FRAME_BYTES", 1)  # keep no frames: score on the way
+    build_dataset([clip.video_path], tmp_path / "d", progress=False)
+    assert read_manifest(tmp_path / "d") == rows_of(dataset, clip)

@@ -144,7 +144,7 @@ class CueGroup(_Record):
     face_fraction_min: float | None = None  #: smallest size (by the configured measure)
     face_detector: str | None = None
     face_coverage: float | None = None  #: fraction of sampled frames the face was seen in
-    shot_cuts: int | None = None  #: shot cuts found inside the sentence
+    shot_cuts: int | None = None  #: shot cuts inside the sentence (None: rejected before)
     speaking_score: float | None = None  #: mouth motion vs voice energy, Pearson r
     # media, relative to the dataset root
     clip_path: str | None = None

@@ -252,10 +252,28 @@ def _process_media(
 class _Window:
     """What one pass over a sentence's frames collected."""
 
+    start_ms: int
+    end_ms: int
+    frame_ms: int  #: one frame's duration: cuts that close to a bound are not inside
     sampled: dict[int, np.ndarray]  #: sample time (ms) -> downscaled RGB for detection
     kept: list[DecodedFrame] | None  #: every frame, or None when over the memory budget
-    cuts_ms: list[int]  #: shot cuts inside the window (not within a frame of its bounds)
     display_size: tuple[int, int]
+    #: Shot scores gathered while decoding, once the frames stopped being kept.
+    shots: ShotDetector | None = None
+
+    def cuts_ms(self, context: WorkerContext, timer: Timer) -> list[int]:
+        """Shot cuts inside the window (scored now from the kept frames if need be)."""
+        with timer.stage("shots"):
+            shots = self.shots
+            if shots is None:
+                shots = ShotDetector(context.config.shots)
+                for decoded in self.kept or ():
+                    shots.add_frame(decoded)
+            return [
+                cut.time_ms
+                for cut in shots.cuts()
+                if self.start_ms + self.frame_ms < cut.time_ms < self.end_ms - self.frame_ms
+            ]
 
 
 def _scan_window(
@@ -266,9 +284,10 @@ def _scan_window(
     timer: Timer,
     frame_ms: int = 0,
 ) -> _Window:
-    """Decode ``[start_ms, end_ms)`` once: sampled detection frames, shot cuts, kept frames.
+    """Decode ``[start_ms, end_ms)`` once: the sampled detection frames and every frame.
 
-    ``frame_ms``: one frame's duration; cuts that close to a bound are not inside.
+    Shot scores wait until the faces ask for them (most windows are rejected before),
+    unless the window is too long to keep its frames: then they are scored on the way.
     """
     faces = context.config.faces
     sample_step = Fraction(1000, faces.sample_fps)
@@ -276,7 +295,7 @@ def _scan_window(
     sampled: dict[int, np.ndarray] = {}
     kept: list[DecodedFrame] | None = []
     kept_bytes = 0
-    shots = ShotDetector(context.config.shots)
+    shots: ShotDetector | None = None
     display_size = (0, 0)
     frames = decoder.frames(start_ms, end_ms)
     while True:
@@ -285,33 +304,32 @@ def _scan_window(
         if decoded is None:
             break
         display_size = decoded.display_size
-        with timer.stage("shots"):
-            shots.add_frame(decoded)
         with timer.stage("detect"):
             while True:
                 sample_ms = start_ms + int(next_sample * sample_step)
                 if sample_ms >= end_ms or not decoded.covers(sample_ms):
                     break
                 width = min(faces.detection_width, display_size[0])
-                sampled[sample_ms] = decoded.to_rgb(width=width)
+                sampled[sample_ms] = decoded.to_rgb(width=width, interpolation="AREA")
                 next_sample += 1
         if kept is not None:
             kept.append(decoded)
             kept_bytes += display_size[0] * display_size[1] * 3 // 2
             if kept_bytes > MAX_KEPT_FRAME_BYTES:
+                with timer.stage("shots"):
+                    shots = ShotDetector(context.config.shots)
+                    for frame in kept:
+                        shots.add_frame(frame)
                 kept = None
+        elif shots is not None:
+            with timer.stage("shots"):
+                shots.add_frame(decoded)
     if not sampled:
         raise CorruptMediaError(
             f"no video frame decoded between {start_ms} ms and {end_ms} ms",
             decoder.path,
         )
-    with timer.stage("shots"):
-        cuts = [
-            cut.time_ms
-            for cut in shots.cuts()
-            if start_ms + frame_ms < cut.time_ms < end_ms - frame_ms
-        ]
-    return _Window(sampled, kept, cuts, display_size)
+    return _Window(start_ms, end_ms, frame_ms, sampled, kept, display_size, shots)
 
 
 def _face_values(track: FaceTrack | None, context: WorkerContext) -> dict[str, Any]:
@@ -355,7 +373,7 @@ def _process_utterance(
     with timer.stage("detect"):
         found = [FrameFaces(t, tuple(context.detector.detect(window.sampled[t]))) for t in times]
         tracks = track_faces(found, faces.iou_threshold, faces.max_gap_frames)
-    common: dict[str, Any] = {"shot_cuts": len(window.cuts_ms)}
+    common: dict[str, Any] = {}
 
     def reject(reason: str, track: FaceTrack | None = None, **extra: Any) -> CueGroup:
         values = {**common, **_face_values(track, context), **extra}
@@ -380,13 +398,12 @@ def _process_utterance(
     if any(_simultaneous(main, other) for other in large if other is not main):
         return reject("several_faces", main)
     whole = main.coverage >= faces.min_track_coverage
-    if window.cuts_ms and not (
+    cuts = window.cuts_ms(context, timer)
+    common["shot_cuts"] = len(cuts)
+    if cuts and not (
         whole
         and len(large) == 1
-        and all(
-            _same_face_across(window, main, cut, faces.same_face_similarity)
-            for cut in window.cuts_ms
-        )
+        and all(_same_face_across(window, main, cut, faces.same_face_similarity) for cut in cuts)
     ):
         return reject("shot_cut", main)
     if not whole:

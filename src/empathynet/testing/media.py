@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from empathynet.errors import ConfigError, MediaError
+from empathynet.store.atomic import atomic_write_bytes
 from empathynet.testing.scenes import SCENE_NAMES, FaceBox, SceneName, SceneRenderer
 from empathynet.testing.voice import Phrase, Speech, synthesize
 from empathynet.timeline import (
@@ -386,16 +387,7 @@ def _write_srt(path: Path, cues: Sequence[DemoCue]) -> None:
         f"{number}\n{stamp(cue.start_ms)} --> {stamp(cue.end_ms)}\n{cue.text}\n"
         for number, cue in enumerate(cues, start=1)
     ]
-    _write_atomically(path, "\n".join(blocks).encode("utf-8"))
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    with open(partial, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
+    atomic_write_bytes(path, "\n".join(blocks).encode("utf-8"))
 
 
 FrameSource = Callable[[int], npt.NDArray[np.uint8]]
