@@ -251,3 +251,21 @@ def test_windows_too_long_to_keep_decode_twice_with_the_same_result(
     monkeypatch.setattr(cues, "MAX_KEPT_FRAME_BYTES", 1)  # keep no frames: score on the way
     build_dataset([clip.video_path], tmp_path / "d", progress=False)
     assert read_manifest(tmp_path / "d") == rows_of(dataset, clip)
+
+
+def test_two_workers_write_the_same_rows_as_one(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path
+) -> None:
+    clips, dataset = demo
+    chosen = [clip_named(clips, name) for name in ("large_face", "two_faces")]
+    build_dataset(
+        [c.video_path for c in chosen],
+        tmp_path / "d",
+        EmpathyNetConfig(chunk_size=2),
+        workers=2,
+        progress=False,
+    )
+    rows = read_manifest(tmp_path / "d")
+    expected = sorted((r for c in chosen for r in rows_of(dataset, c)), key=lambda r: r.cue_id)
+    strip = [dataclasses.replace(r, stage_versions=None) for r in rows]
+    assert strip == [dataclasses.replace(r, stage_versions=None) for r in expected]
