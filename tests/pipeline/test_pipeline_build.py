@@ -23,18 +23,9 @@ from empathynet.errors import DatasetError
 from empathynet.media.audio import read_wav
 from empathynet.pipeline.build import build_dataset, read_manifest, summarize
 from empathynet.store.layout import DatasetLayout
-from empathynet.testing import DemoClip, generate_demo_media
+from empathynet.testing import DemoClip
 
 pytest.importorskip("mediapipe")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[DemoClip], Path]:
-    root = tmp_path_factory.mktemp("demo")
-    clips = generate_demo_media(root / "media")
-    dataset = root / "dataset"
-    build_dataset([root / "media"], dataset, progress=False, log=lambda line: None)
-    return clips, dataset
 
 
 def rows_of(dataset: Path, clip: DemoClip) -> list[CueGroup]:
@@ -258,13 +249,8 @@ def test_two_workers_write_the_same_rows_as_one(
 ) -> None:
     clips, dataset = demo
     chosen = [clip_named(clips, name) for name in ("large_face", "two_faces")]
-    build_dataset(
-        [c.video_path for c in chosen],
-        tmp_path / "d",
-        EmpathyNetConfig(chunk_size=2),
-        workers=2,
-        progress=False,
-    )
+    # one chunk a source (as in the reference build), so the two run side by side
+    build_dataset([c.video_path for c in chosen], tmp_path / "d", workers=2, progress=False)
     rows = read_manifest(tmp_path / "d")
     expected = sorted((r for c in chosen for r in rows_of(dataset, c)), key=lambda r: r.cue_id)
     strip = [dataclasses.replace(r, stage_versions=None) for r in rows]

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.real
 def real_dataset(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, list[tuple[int, int, str, str]]]:
-    from real_movie import make_real_movie
+    from .real_movie import make_real_movie
 
     video_root = shared_path("video")
     root = tmp_path_factory.mktemp("real")

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from empathynet import __version__
+from empathynet.cli import blur as blur_cmd
 from empathynet.cli import build as build_cmd
 from empathynet.cli import demo as demo_cmd
 from empathynet.cli import utterances as utterances_cmd
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     utterances_cmd.add_parser(commands)
     build_cmd.add_parsers(commands)
+    blur_cmd.add_parser(commands)
     demo_cmd.add_parser(commands)
     return parser
 

@@ -153,11 +153,18 @@ class CueGroup(_Record):
     face_crop_paths: tuple[str, ...] = ()
     audio_path: str | None = None
     audio_blur_path: str | None = None
-    # blur and its verification
+    # blur and its verification (empathynet.blur.BlurFigures)
     blur_method: str | None = None
-    wer_raw: float | None = None
-    wer_blur: float | None = None
-    f0_correlation: float | None = None
+    f0_correlation: float | None = None  #: F0 (semitones) raw vs blurred, frames voiced in both
+    f0_rmse_semitones: float | None = None
+    intensity_correlation: float | None = None  #: loudness contours raw vs blurred
+    speaking_rate_ratio: float | None = None  #: syllable nuclei blurred / raw
+    raw_transcript: str | None = None  #: the speech recogniser on the raw audio (blur verify)
+    blur_transcript: str | None = None  #: the speech recogniser on the blurred audio
+    wer_raw: float | None = None  #: raw transcript vs subtitle text
+    wer_blur: float | None = None  #: blurred transcript vs subtitle text
+    wer_blur_vs_raw: float | None = None  #: blurred transcript vs raw transcript
+    may_be_intelligible: bool | None = None  #: the recogniser still got words from the blur
     # attributes and labels (filled by later stages)
     gender: str | None = None
     age_band: str | None = None

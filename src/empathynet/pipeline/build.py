@@ -18,6 +18,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -260,11 +261,19 @@ def build_dataset(
     setup = functools.partial(cues.make_context, config)
     done = 0
     with Progress("cutting cues", total=total_utterances, unit="utt", enabled=progress) as bar:
-        for result in engine.map(cues.process_chunk, setup, work):
-            _write_part(layout, result)
-            done += 1
-            accepted = sum(row.status == "accepted" for row in result.rows)
-            bar.advance(len(result.rows), accepted=accepted)
+        try:
+            for result in engine.map(cues.process_chunk, setup, work):
+                _write_part(layout, result)
+                done += 1
+                accepted = sum(row.status == "accepted" for row in result.rows)
+                bar.advance(len(result.rows), accepted=accepted)
+        except BrokenProcessPool:
+            raise DatasetError(
+                f"a worker process died (out of memory or a crash in native code) after "
+                f"{done} of {len(work)} chunks; what was written is kept: run the same "
+                "command to resume, with --workers 1 to see the error",
+                layout.root,
+            ) from None
     summary = summarize(layout)
     summary.wall_seconds = time.monotonic() - started
     summary.chunks_done = done

@@ -46,6 +46,13 @@ from typing import Any
 
 import numpy as np
 
+from empathynet.blur import (
+    BlurFigures,
+    BlurMethod,
+    create_blur_method,
+    may_be_intelligible,
+    verify_blur,
+)
 from empathynet.config import EmpathyNetConfig
 from empathynet.data.models import CueGroup, FaceBox, Source, Utterance
 from empathynet.errors import (
@@ -142,6 +149,7 @@ class WorkerContext:
     def __init__(self, config: EmpathyNetConfig) -> None:
         self.config = config
         self.detector: FaceDetector = create_detector(config.faces)
+        self.blur: BlurMethod = create_blur_method(config.blur)
         self._small_detector: FaceDetector | None = None
         self._mouth_meter: MouthMeter | None = None
 
@@ -426,7 +434,7 @@ def _process_utterance(
         if score.clear_non_speaker and config.select.reject_non_speakers:
             return reject("not_speaking", main, speaking_score=speaking_value)
     with timer.stage("extract"):
-        media = _extract(context, work, index, decoder, window, main, samples)
+        media = _extract(context, work, index, decoder, window, main, samples, timer)
     return _row(
         work,
         index,
@@ -502,6 +510,24 @@ def _median_box(track: FaceTrack) -> FaceBox:
     )
 
 
+def blur_fields(figures: BlurFigures) -> dict[str, Any]:
+    """The manifest columns of one cue's blur figures."""
+    return {
+        "f0_correlation": figures.f0_correlation,
+        "f0_rmse_semitones": figures.f0_rmse_semitones,
+        "intensity_correlation": figures.intensity_correlation,
+        "speaking_rate_ratio": figures.speaking_rate_ratio,
+        "raw_transcript": figures.raw_transcript,
+        "blur_transcript": figures.blurred_transcript,
+        "wer_raw": figures.wer_raw,
+        "wer_blur": figures.wer_blurred,
+        "wer_blur_vs_raw": figures.wer_blurred_vs_raw,
+        "may_be_intelligible": (
+            may_be_intelligible(figures) if figures.blurred_transcript is not None else None
+        ),
+    }
+
+
 def _extract(
     context: WorkerContext,
     work: ChunkWork,
@@ -510,6 +536,7 @@ def _extract(
     window: _Window,
     track: FaceTrack,
     samples: np.ndarray,
+    timer: Timer,
 ) -> dict[str, Any]:
     """Write the media of an accepted cue; returns the row's media fields."""
     extract = context.config.extract
@@ -542,6 +569,13 @@ def _extract(
         crop_paths.append(crop)
     audio_path = relative("audio.wav")
     write_wav(layout.resolve(audio_path), samples, extract.audio_rate)
+    with timer.stage("blur"):
+        blurred = context.blur.blur(samples, extract.audio_rate)
+        audio_blur_path = relative("audio_blur.wav")
+        write_wav(layout.resolve(audio_blur_path), blurred, extract.audio_rate)
+        figures = verify_blur(
+            samples, blurred, extract.audio_rate, utterance.text, config=context.config.blur
+        )
     face_clip = relative("face.mp4")
     writer = ClipWriter(
         layout.resolve(face_clip),
@@ -581,6 +615,9 @@ def _extract(
             preset=extract.preset,
         )
     return {
+        "audio_blur_path": audio_blur_path,
+        "blur_method": context.config.blur.method,
+        **blur_fields(figures),
         "face_boxes": tuple(boxes),
         "still_paths": tuple(still_paths),
         "face_crop_paths": tuple(crop_paths),

@@ -1,0 +1,82 @@
+"""The build blurs every accepted cue; ``empathynet blur`` re-blurs and verifies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from empathynet.cli.main import main
+from empathynet.media.audio import read_wav
+from empathynet.pipeline.build import read_manifest
+from empathynet.store.layout import DatasetLayout
+from empathynet.testing import DemoClip
+
+
+def test_accepted_cues_carry_blurred_audio_and_its_figures(
+    demo: tuple[list[DemoClip], Path],
+) -> None:
+    _, dataset = demo
+    layout = DatasetLayout(dataset)
+    accepted = [r for r in read_manifest(dataset) if r.status == "accepted"]
+    assert accepted
+    for row in accepted:
+        assert row.blur_method == "resynth"
+        assert row.audio_path is not None and row.audio_blur_path is not None
+        raw, rate = read_wav(layout.resolve(row.audio_path))
+        blurred, blurred_rate = read_wav(layout.resolve(row.audio_blur_path))
+        assert blurred_rate == rate and len(blurred) == len(raw)
+        assert not np.array_equal(raw, blurred)
+        assert row.f0_correlation is not None and row.f0_correlation >= 0.9
+        assert row.speaking_rate_ratio is not None and 0.8 <= row.speaking_rate_ratio <= 1.25
+        assert row.wer_blur is None  # the speech recogniser runs in 'blur verify' only
+    rejected = [r for r in read_manifest(dataset) if r.status != "accepted"]
+    assert all(r.audio_blur_path is None for r in rejected)
+
+
+def test_blur_command_reblurs_with_another_method(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, dataset = demo
+    copy = tmp_path / "d"
+    shutil.copytree(dataset, copy)
+    before = {r.cue_id: r for r in read_manifest(copy)}
+    assert main(["blur", str(copy), "--method", "lowpass", "--no-progress", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    after = read_manifest(copy)
+    assert {r.blur_method for r in after if r.status == "accepted"} == {"lowpass"}
+    assert report["lowpass"]["cues"] == sum(r.status == "accepted" for r in after)
+    layout = DatasetLayout(copy)
+    for row in after:
+        old = before[row.cue_id]
+        if row.status != "accepted":
+            assert row == old
+            continue
+        assert row.audio_blur_path == old.audio_blur_path
+        new_audio, _ = read_wav(layout.resolve(row.audio_blur_path or ""))
+        old_audio, _ = read_wav(dataset / (old.audio_blur_path or ""))
+        assert not np.array_equal(new_audio, old_audio)
+    assert json.loads((copy / "dataset.json").read_text())["blur_method"] == "lowpass"
+    assert main(["blur", str(copy), "--method", "nonsense"]) == 2
+    assert "unknown blur method 'nonsense'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_blur_verify_finds_the_words_gone(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("faster_whisper", reason="the asr extra is not installed")
+    _, dataset = demo
+    copy = tmp_path / "d"
+    shutil.copytree(dataset, copy)
+    assert main(["blur", "verify", str(copy), "--no-progress", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)["resynth"]
+    assert report["recognised_raw"] >= 3  # the recogniser understands the raw demo voice
+    assert report["median_wer_raw"] <= 0.5
+    assert report["median_wer_blur"] >= 0.9
+    assert report["possibly_intelligible"] == []
+    rows = [r for r in read_manifest(copy) if r.status == "accepted"]
+    assert all(r.raw_transcript and r.wer_blur is not None for r in rows)
