@@ -75,7 +75,10 @@ def prepare_source(item: SourceInput, config: EmpathyNetConfig) -> PreparedSourc
         subtitle = item.subtitle_path if item.subtitle_path is not None else path
         result = load_utterances(subtitle, config.subtitles, source_id=source_id)
     except EmpathyNetError as error:
-        source = Source(**base, status="failed", reason=f"subtitles: {error}")
+        reason = f"subtitles: {error}"
+        if item.subtitle_path is None:
+            reason += " (and no sidecar subtitle file such as NAME.srt or NAME.vtt beside it)"
+        source = Source(**base, status="failed", reason=reason)
         return PreparedSource(source, warnings=[str(error)])
     prepared = PreparedSource(
         Source(**base),
