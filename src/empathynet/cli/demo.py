@@ -11,7 +11,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from empathynet.labels import import_labels
 from empathynet.pipeline.build import build_dataset, read_manifest
+from empathynet.tasks import make_suite
+from empathynet.testing.demo_labels import write_demo_labels
 
 EXAMPLE = """example:
   empathynet demo --out demo-out
@@ -26,7 +29,8 @@ def add_parser(commands: Any) -> None:
             "Generate short demo videos (a real face photo, a synthetic voice, subtitles) that "
             "cover the cases the pipeline must handle: a large single face, a small face, two "
             "faces, no face, a shot cut inside a sentence, dialogue, no audio stream, a corrupt "
-            "file. Then build a dataset from them and print what became of each clip."
+            "file. Then build a dataset from them, print what became of each clip, label the "
+            "accepted cues and make the standard task suite."
         ),
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -61,4 +65,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"{clip.name:<12} {clip.expected:<16} {got}")
     print()
     print("\n".join(summary.lines()))
+
+    labels_csv = write_demo_labels(dataset, out / "demo_labels.csv")
+    imported = import_labels(dataset, labels_csv)
+    print(f"\nlabels from {labels_csv}:")
+    for line in imported.lines():
+        print(f"  {line}")
+    suite = make_suite(dataset, "standard", seed=args.seed, overwrite=True)
+    print("tasks (standard suite):")
+    for line in suite.lines():
+        print(f"  {line}")
     return 0

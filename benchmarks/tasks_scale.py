@@ -1,0 +1,124 @@
+"""Scale benchmark: multiple-choice task generation on 1,000,000 cue groups.
+
+Writes a synthetic manifest (no media; labels, genders and age bands in the manifest)
+of ``--cue-groups`` accepted cue groups over ``--sources`` sources, then makes an MCQ
+task (stills -> blurred audio, 4 options) from it: reading the manifest, fingerprint,
+splits, distractor sampling, writing the items. Prints the wall time and the peak
+memory of the process that made it (``resource.getrusage``: ru_maxrss). Goal: < 30 s
+and < 2 GiB on 2 cores.
+
+Each phase runs in its own child process of a small parent: Linux carries a parent's
+peak RSS into ru_maxrss across fork + exec, so a child of the process that wrote the
+dataset would report that process's peak, not its own.
+``--validate`` also times ``tasks validate`` (not part of the goal).
+
+    python benchmarks/tasks_scale.py --cue-groups 1000000 --sources 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GOAL_SECONDS = 30.0
+GOAL_BYTES = 2 * 1024**3
+
+
+def peak_bytes() -> int:
+    """This process's peak resident memory in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def child(dataset: Path, phase: str) -> None:
+    """Run one phase in this (child) process and print its figures as JSON."""
+    from empathynet.tasks.make import TaskRequest, make_task
+    from empathynet.tasks.validate import validate_task
+    from empathynet.testing.synthetic import write_synthetic_dataset
+
+    started = time.perf_counter()
+    if phase == "write":
+        count, sources = (int(v) for v in os.environ["TASKS_SCALE_SIZE"].split(","))
+        write_synthetic_dataset(
+            dataset,
+            cue_groups=count,
+            sources=sources,
+            labels_in_manifest=True,
+            attributes_in_manifest=True,
+            unknown_attribute_share=0.05,
+            min_ms=800,
+            max_ms=8000,
+        )
+        detail = f"{count:,} cue groups, {sources:,} sources"
+    elif phase == "mcq":
+        made = make_task(
+            dataset,
+            TaskRequest(family="mcq", query="stills", answer="audio_blur", seed=0, name="scale"),
+            overwrite=True,
+        )
+        detail = made.line()
+    else:
+        report = validate_task(dataset, "scale", check_media=False)
+        detail = f"{len(report.checks)} checks passed"
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "peak_bytes": peak_bytes(), "detail": detail}))
+
+
+def run_child(dataset: Path, phase: str, size: str = "") -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", phase, str(dataset)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TASKS_SCALE_SIZE": size},
+    )
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cue-groups", type=int, default=1_000_000)
+    parser.add_argument("--sources", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, help="where to write the dataset (default: temp)")
+    parser.add_argument("--validate", action="store_true", help="also time tasks validate")
+    parser.add_argument("--child", nargs=2, metavar=("PHASE", "DATASET"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.child[1]), args.child[0])
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="tasks-scale-") as scratch:
+        dataset = args.out or Path(scratch) / "dataset"
+        written = run_child(dataset, "write", f"{args.cue_groups},{args.sources}")
+        print(
+            f"synthetic manifest: {written['detail']}, "
+            f"written in {float(str(written['seconds'])):.1f} s"
+        )
+        result = run_child(dataset, "mcq")
+        seconds = float(str(result["seconds"]))
+        peak = int(str(result["peak_bytes"]))
+        print(f"  {result['detail']}")
+        print(
+            f"MCQ generation: {seconds:.1f} s (goal < {GOAL_SECONDS:.0f} s), peak memory "
+            f"{peak / 1024**3:.2f} GiB (goal < {GOAL_BYTES / 1024**3:.0f} GiB)"
+        )
+        if args.validate:
+            checked = run_child(dataset, "validate")
+            print(
+                f"validate: {float(str(checked['seconds'])):.1f} s, peak memory "
+                f"{int(str(checked['peak_bytes'])) / 1024**3:.2f} GiB ({checked['detail']})"
+            )
+        met = seconds < GOAL_SECONDS and peak < GOAL_BYTES
+        print("goal met" if met else "goal NOT met")
+        return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""``empathynet tasks``: make, list and validate benchmark tasks."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from empathynet.errors import ConfigError
+from empathynet.tasks.make import SUITES, TaskRequest, make_suite, make_task
+from empathynet.tasks.mcq import DISTRACTOR_MODES
+from empathynet.tasks.spec import FAMILIES, list_tasks
+from empathynet.tasks.validate import validate_task
+from empathynet.tasks.views import VIEW_NAMES
+
+EXAMPLE = """example:
+  empathynet tasks make my-dataset --family classification --query text
+  empathynet tasks make my-dataset --family mcq --query stills+text --answer audio_blur \\
+      --options 4 --seed 1 --distractors same-speaker
+  empathynet tasks make my-dataset --family generation --query stills --answer text
+  empathynet tasks make my-dataset --suite standard --seed 0
+  empathynet tasks ls my-dataset
+  empathynet tasks validate my-dataset mcq-stills+text-to-audio_blur
+"""
+
+
+def _ratios(text: str) -> tuple[float, float, float]:
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"expected three numbers like 0.8,0.1,0.1: {text!r}")
+    return (values[0], values[1], values[2])
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``tasks`` and its subcommands on the CLI's subparsers."""
+    parser = commands.add_parser(
+        "tasks",
+        help="make, list and validate tasks (classification, mcq, generation)",
+        description=(
+            "Tasks are versioned, seeded specs built from the accepted cue groups, their "
+            "labels and attributes: tasks/NAME/spec.yaml plus train/validation/test items "
+            "as Parquet, with splits disjoint by source and speaker."
+        ),
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="tasks_command", metavar="ACTION", required=True)
+
+    make = actions.add_parser(
+        "make",
+        help="make one task, or a suite",
+        description=f"Views: {', '.join(VIEW_NAMES)}; mix them with '+'.",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    make.add_argument("dataset", type=Path, help="dataset directory")
+    make.add_argument("--family", choices=FAMILIES)
+    make.add_argument("--query", help="views shown as the query, e.g. stills+text")
+    make.add_argument("--answer", help="MCQ answer views, or the generation target view")
+    make.add_argument("--options", type=int, default=4, help="MCQ options (default 4)")
+    make.add_argument("--seed", type=int, default=0, help="seed of splits and items (default 0)")
+    make.add_argument("--name", help="task name (default: from the family and views)")
+    make.add_argument(
+        "--distractors",
+        choices=DISTRACTOR_MODES,
+        default="any",
+        help="MCQ: where distractors come from (default any)",
+    )
+    make.add_argument(
+        "--duration-tolerance",
+        type=int,
+        default=25,
+        metavar="PCT",
+        help="MCQ: distractor duration within PCT %% of the answer's (default 25)",
+    )
+    make.add_argument(
+        "--duration-tolerance-ms",
+        type=int,
+        default=250,
+        metavar="MS",
+        help="MCQ: ... or within MS milliseconds, whichever is larger (default 250)",
+    )
+    make.add_argument(
+        "--split-ratios",
+        type=_ratios,
+        default=(0.8, 0.1, 0.1),
+        metavar="T,V,T",
+        help="train,validation,test shares (default 0.8,0.1,0.1)",
+    )
+    make.add_argument(
+        "--allow-leaking-views",
+        action="store_true",
+        help="MCQ: allow audio_raw, video, face_video (they carry the spoken words)",
+    )
+    make.add_argument("--suite", choices=sorted(SUITES), help="make a whole suite instead")
+    make.add_argument(
+        "--overwrite", action="store_true", help="replace a task made with another request"
+    )
+    make.set_defaults(run=run_make)
+
+    ls = actions.add_parser("ls", help="list a dataset's tasks")
+    ls.add_argument("dataset", type=Path, help="dataset directory")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.set_defaults(run=run_ls)
+
+    validate = actions.add_parser(
+        "validate", help="re-check every constraint of a task against its dataset"
+    )
+    validate.add_argument("dataset", type=Path, help="dataset directory")
+    validate.add_argument("name", help="task name (see tasks ls)")
+    validate.add_argument(
+        "--no-media-check", action="store_true", help="do not check that media files exist"
+    )
+    validate.set_defaults(run=run_validate)
+
+
+def run_make(args: argparse.Namespace) -> int:
+    if args.suite:
+        if args.family or args.query or args.answer or args.name:
+            raise ConfigError("--suite makes its own tasks: drop --family/--query/--answer/--name")
+        result = make_suite(args.dataset, args.suite, seed=args.seed, overwrite=args.overwrite)
+        print("\n".join(result.lines()))
+        return 0
+    if not args.family or not args.query:
+        raise ConfigError("tasks make needs --family and --query (or --suite)")
+    request = TaskRequest(
+        family=args.family,
+        query=args.query,
+        answer=args.answer or (),
+        name=args.name,
+        seed=args.seed,
+        options=args.options,
+        distractors=args.distractors,
+        duration_tolerance_pct=args.duration_tolerance,
+        duration_tolerance_min_ms=args.duration_tolerance_ms,
+        split_ratios=args.split_ratios,
+        allow_leaking_views=args.allow_leaking_views,
+    )
+    made = make_task(args.dataset, request, overwrite=args.overwrite)
+    print(made.line())
+    print(f"  {made.folder}")
+    return 0
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    tasks = list_tasks(args.dataset)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(t) for t in tasks], indent=2))
+    elif not tasks:
+        print("no tasks (make some with `empathynet tasks make`)")
+    else:
+        for task in tasks:
+            print(task.line())
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    report = validate_task(args.dataset, args.name, check_media=not args.no_media_check)
+    print("\n".join(report.lines()))
+    return 0

@@ -1,0 +1,95 @@
+"""Where labels live inside a dataset, and reading the manifest columns they need.
+
+::
+
+    dataset/labels/
+      taxonomy.yaml       the classes (absent: the default taxonomy)
+      votes.parquet       every imported vote, one row each (never rewritten away)
+      aggregate.parquet   one row per labelled cue group: majority label, agreement, attributes
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from empathynet.errors import DatasetError
+from empathynet.labels.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
+from empathynet.store.layout import DatasetLayout
+
+
+@dataclass(frozen=True)
+class LabelsLayout:
+    """The label files of one dataset."""
+
+    root: Path
+
+    @property
+    def dataset(self) -> DatasetLayout:
+        return DatasetLayout(self.root)
+
+    @property
+    def folder(self) -> Path:
+        return self.root / "labels"
+
+    @property
+    def taxonomy(self) -> Path:
+        return self.folder / "taxonomy.yaml"
+
+    @property
+    def votes(self) -> Path:
+        return self.folder / "votes.parquet"
+
+    @property
+    def aggregate(self) -> Path:
+        return self.folder / "aggregate.parquet"
+
+
+def require_dataset(root: str | Path) -> DatasetLayout:
+    """The layout of ``root``; ``DatasetError`` when it is not a dataset directory."""
+    layout = DatasetLayout(Path(root))
+    if not layout.dataset_json.is_file():
+        raise DatasetError("not an EmpathyNet dataset (no dataset.json)", layout.root)
+    return layout
+
+
+def dataset_taxonomy(root: str | Path) -> Taxonomy:
+    """The dataset's taxonomy: ``labels/taxonomy.yaml``, else the default one."""
+    path = LabelsLayout(Path(root)).taxonomy
+    return load_taxonomy(path) if path.exists() else DEFAULT_TAXONOMY
+
+
+def read_manifest_columns(root: str | Path, columns: Sequence[str]) -> pa.Table:
+    """The given columns of every manifest row (all statuses), parts concatenated.
+
+    Reads only those columns, so it stays fast on manifests of millions of rows.
+    """
+    layout = require_dataset(root)
+    parts = sorted(layout.cues_dir.glob("part-*.parquet"))
+    if not parts:
+        raise DatasetError("the dataset has no manifest parts (cues/part-*.parquet)", layout.root)
+    tables = []
+    for part in parts:
+        try:
+            tables.append(pq.read_table(part, columns=list(columns)))
+        except (OSError, pa.ArrowInvalid) as error:
+            raise DatasetError(f"cannot read manifest part: {error}", part) from None
+    return pa.concat_tables(tables)
+
+
+def cue_statuses(root: str | Path) -> dict[str, str]:
+    """``cue_id -> status`` of every manifest row."""
+    table = read_manifest_columns(root, ["cue_id", "status"])
+    ids = table.column("cue_id").to_pylist()
+    statuses = table.column("status").to_pylist()
+    return dict(zip(ids, statuses, strict=True))
+
+
+def accepted_mask(table: pa.Table) -> pa.ChunkedArray:
+    """Boolean mask of the accepted rows of a manifest table."""
+    return pc.equal(table.column("status"), "accepted")

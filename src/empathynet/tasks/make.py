@@ -1,0 +1,374 @@
+"""Making tasks: a request -> splits -> family items -> ``tasks/<name>/`` (spec + items).
+
+``make_task(dataset, TaskRequest(...))`` is what ``empathynet tasks make`` runs;
+``make_suite(dataset, "standard")`` makes the standard suite. The same dataset content
+and seed give byte-identical files; re-making an existing task with the same request
+changes nothing, with another request it needs ``overwrite``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from empathynet import __version__
+from empathynet.errors import ConfigError, DatasetError
+from empathynet.store.atomic import atomic_write_bytes, atomic_write_with
+from empathynet.tasks import classification, generation, mcq
+from empathynet.tasks.cuetable import CueTable, load_cue_table
+from empathynet.tasks.items import FamilyItems
+from empathynet.tasks.mcq import McqRules
+from empathynet.tasks.spec import (
+    FAMILIES,
+    SPEC_FORMAT,
+    SPEC_FORMAT_VERSION,
+    TaskLayout,
+    check_task_name,
+    file_sha256,
+    spec_bytes,
+)
+from empathynet.tasks.splits import (
+    DEFAULT_RATIOS,
+    SPLITS,
+    SplitAssignment,
+    assign_splits,
+    check_ratios,
+    check_split_leakage,
+)
+from empathynet.tasks.views import TaskInputError, leaking, parse_views, views_label
+
+FAMILY_VERSIONS: dict[str, int] = {
+    classification.FAMILY: classification.FAMILY_VERSION,
+    mcq.FAMILY: mcq.FAMILY_VERSION,
+    generation.FAMILY: generation.FAMILY_VERSION,
+}
+#: Items per Parquet row group (and per batch built in memory).
+ITEM_BATCH = 65_536
+SPLIT_METHOD = (
+    "seeded greedy stratification by class over units of sources joined by shared known "
+    "speakers (v1)"
+)
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """What to make. Views are ``+``-joined names or tuples (see ``tasks.views``)."""
+
+    family: str
+    query: tuple[str, ...] | str
+    answer: tuple[str, ...] | str = ()
+    name: str | None = None
+    seed: int = 0
+    options: int = 4  #: MCQ options (answer included)
+    distractors: str = "any"  #: MCQ: any, same-source, same-speaker
+    duration_tolerance_pct: int = 25  #: MCQ distractor duration rule
+    duration_tolerance_min_ms: int = 250
+    split_ratios: tuple[float, float, float] = DEFAULT_RATIOS
+    #: Let MCQ show views that carry the spoken words (audio_raw, video, face_video).
+    allow_leaking_views: bool = False
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ConfigError(f"unknown family {self.family!r}; families: {list(FAMILIES)}")
+        query = parse_views(self.query)
+        object.__setattr__(self, "query", query)
+        answer = parse_views(self.answer) if self.answer else ()
+        object.__setattr__(self, "answer", answer)
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"--seed must be a non-negative integer, got {self.seed!r}")
+        check_ratios(self.split_ratios)
+        shared = sorted(set(query) & set(answer))
+        if self.family == "classification" and answer:
+            raise ConfigError("a classification task has no --answer views (the class is)")
+        if self.family == "mcq":
+            if not answer:
+                raise ConfigError("an mcq task needs --answer views")
+            self.mcq_rules()  # checks options, mode, tolerances
+            leaks = leaking(query + answer)
+            if leaks and not self.allow_leaking_views:
+                raise ConfigError(
+                    f"views {leaks} carry the spoken words (raw audio); multiple-choice audio "
+                    "is always blurred: use audio_blur / face_stills, or allow leaking views"
+                )
+        if self.family == "generation":
+            generation.check_target(answer)
+        if shared:
+            raise ConfigError(f"query and answer share {shared}: the answer would be given away")
+        if self.name is not None:
+            check_task_name(self.name)
+
+    @property
+    def query_views(self) -> tuple[str, ...]:
+        return tuple(self.query)
+
+    @property
+    def answer_views(self) -> tuple[str, ...]:
+        return tuple(self.answer)
+
+    def task_name(self) -> str:
+        """The given name, else one made from the family and views."""
+        if self.name:
+            return self.name
+        query = views_label(self.query_views)
+        if self.family == "classification":
+            return f"cls-{query}"
+        answer = views_label(self.answer_views)
+        if self.family == "mcq":
+            return f"mcq-{query}-to-{answer}"
+        return f"gen-{answer}-from-{query}"
+
+    def mcq_rules(self) -> McqRules:
+        return McqRules(
+            options=self.options,
+            distractors=self.distractors,
+            duration_tolerance_pct=self.duration_tolerance_pct,
+            duration_tolerance_min_ms=self.duration_tolerance_min_ms,
+        )
+
+
+def dataset_name(root: Path) -> str:
+    """The name in ``dataset.json`` (else the folder's name)."""
+    try:
+        value = json.loads((root / "dataset.json").read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError):
+        value = None
+    return str(value) if value else root.resolve().name
+
+
+def split_cues(cues: CueTable, request: TaskRequest) -> SplitAssignment:
+    """The seeded split of every cue group, checked for leakage."""
+    splits = assign_splits(
+        cues.source_code,
+        cues.speaker_code,
+        cues.class_code,
+        len(cues.taxonomy.classes),
+        ratios=request.split_ratios,
+        seed=request.seed,
+    )
+    check_leakage(cues, splits.split_code, cues.root)
+    return splits
+
+
+def check_leakage(cues: CueTable, split_code: np.ndarray[Any, Any], where: object) -> None:
+    """``SplitLeakageError`` when a source or known speaker of ``cues`` is in two splits."""
+
+    def describe(row: int, kind: str) -> str:
+        column = "source_id" if kind == "source" else "speaker"
+        return repr(cues.column(column)[row].as_py())
+
+    check_split_leakage(split_code, cues.source_code, cues.speaker_code, describe, where)
+
+
+def build_items(cues: CueTable, request: TaskRequest, splits: SplitAssignment) -> FamilyItems:
+    """The family's items and spec entries (no I/O)."""
+    query, answer = request.query_views, request.answer_views
+    if request.family != "generation" and not (cues.class_code >= 0).any():
+        raise TaskInputError(
+            f"no labelled cue groups: a {request.family} task needs labels; import them "
+            "with `empathynet labels import`",
+            cues.root,
+        )
+    if request.family == "classification":
+        return classification.build_classification_items(cues, splits, query)
+    if request.family == "mcq":
+        return mcq.build_mcq_items(cues, splits, query, answer, request.mcq_rules(), request.seed)
+    return generation.build_generation_items(cues, splits, query, answer[0])
+
+
+def build_task(cues: CueTable, request: TaskRequest) -> tuple[dict[str, Any], FamilyItems]:
+    """The spec (without its ``files`` entry) and the items of ``request`` (no I/O)."""
+    splits = split_cues(cues, request)
+    family = build_items(cues, request, splits)
+    taxonomy = cues.taxonomy
+    spec: dict[str, Any] = {
+        "format": SPEC_FORMAT,
+        "format_version": SPEC_FORMAT_VERSION,
+        "name": request.task_name(),
+        "family": request.family,
+        "family_version": FAMILY_VERSIONS[request.family],
+        "empathynet_version": __version__,
+        "seed": request.seed,
+        "dataset": {
+            "name": dataset_name(cues.root),
+            "fingerprint": cues.fingerprint,
+            "cue_groups": cues.rows,
+        },
+        "splits": {
+            "method": SPLIT_METHOD,
+            "ratios": dict(zip(SPLITS, request.split_ratios, strict=True)),
+            "disjoint_by": ["source", "speaker"],
+            "stratified_by": "class",
+            "seed": request.seed,
+            "units": splits.units,
+            "cue_groups_per_split": splits.counts(),
+        },
+        **family.spec,
+    }
+    if request.family != "generation":
+        spec["labels"] = {
+            "classes": list(taxonomy.classes),
+            "class_groups": {g: list(m) for g, m in taxonomy.class_groups},
+            "aggregate": "majority of each annotator's latest vote (labels/aggregate.parquet), "
+            "else the manifest's label",
+            "tie_rule": cues.tie_rule or "none (no votes imported)",
+        }
+    return spec, family
+
+
+def write_items(path: Path, family: FamilyItems, split: str) -> str:
+    """Write the items of ``split`` as Parquet, in row groups of ``ITEM_BATCH`` items.
+
+    Deterministic: fixed schema and options, no timestamps. Returns the file's SHA-256.
+    """
+    positions = family.positions(split)
+    schema = family.table(positions[:0]).schema
+
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(
+            tmp, schema, compression="zstd", use_dictionary=True, write_statistics=True
+        ) as writer:
+            for start in range(0, len(positions), ITEM_BATCH):
+                batch = family.table(positions[start : start + ITEM_BATCH])
+                writer.write_table(batch, row_group_size=ITEM_BATCH)
+
+    atomic_write_with(path, write)
+    return file_sha256(path)
+
+
+@dataclass(frozen=True)
+class MadeTask:
+    """What ``make_task`` wrote."""
+
+    name: str
+    folder: Path
+    family: str
+    items: dict[str, int]
+    dropped: dict[str, int]
+    unchanged: bool  #: the task existed with byte-identical files
+
+    def line(self) -> str:
+        counts = " ".join(f"{s}={n}" for s, n in self.items.items())
+        dropped = ", ".join(f"{k} {v}" for k, v in self.dropped.items() if v) or "none"
+        state = "unchanged" if self.unchanged else "written"
+        return f"{self.name}: {self.family}, items {counts}; dropped: {dropped} ({state})"
+
+
+def make_task(
+    dataset: str | Path,
+    request: TaskRequest,
+    *,
+    overwrite: bool = False,
+    cues: CueTable | None = None,
+) -> MadeTask:
+    """Make one task in ``dataset`` (see the module docstring). Returns what it wrote.
+
+    Items are written to staging files next to the final ones; they replace the task's
+    files (and the spec is written last) only when the task is new, differs and may be
+    overwritten.
+    """
+    table = cues if cues is not None else load_cue_table(dataset, request_views(request))
+    spec, family = build_task(table, request)
+    layout = TaskLayout(table.root, spec["name"])
+    staged = {split: layout.folder / f".{split}.parquet.staged" for split in SPLITS}
+    try:
+        spec["files"] = {
+            split: {
+                "file": layout.items(split).name,
+                "items": len(family.positions(split)),
+                "sha256": write_items(staged[split], family, split),
+            }
+            for split in SPLITS
+        }
+        encoded = spec_bytes(spec)
+        unchanged = layout.spec.exists() and layout.spec.read_bytes() == encoded
+        unchanged = unchanged and all(
+            layout.items(s).exists() and file_sha256(layout.items(s)) == spec["files"][s]["sha256"]
+            for s in SPLITS
+        )
+        if layout.spec.exists() and not unchanged and not overwrite:
+            raise DatasetError(
+                f"task {spec['name']!r} exists with another spec or files; use another "
+                "--name, or --overwrite to replace it",
+                layout.folder,
+            )
+        if not unchanged:
+            layout.spec.unlink(missing_ok=True)  # an unfinished task has no spec
+            for split in SPLITS:
+                os.replace(staged[split], layout.items(split))
+            atomic_write_bytes(layout.spec, encoded)
+    finally:
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+    return MadeTask(
+        name=spec["name"],
+        folder=layout.folder,
+        family=request.family,
+        items={s: int(spec["files"][s]["items"]) for s in SPLITS},
+        dropped={k: int(v) for k, v in spec.get("dropped", {}).items()},
+        unchanged=unchanged,
+    )
+
+
+def request_views(request: TaskRequest) -> tuple[str, ...]:
+    """Every view a request shows (to keep in memory when loading the cue table)."""
+    return request.query_views + request.answer_views
+
+
+#: The standard suite: (name, family, query, answer).
+STANDARD_SUITE: tuple[tuple[str, str, str, str], ...] = (
+    ("cls-group", "classification", "text+nonverbal+audio_blur+face_stills+face_video", ""),
+    ("cls-text", "classification", "text", ""),
+    ("cls-audio", "classification", "audio_blur", ""),
+    ("cls-stills", "classification", "stills", ""),
+    ("mcq-stills-to-audio", "mcq", "stills", "audio_blur"),
+    ("mcq-audio-to-text", "mcq", "audio_blur", "text"),
+    ("mcq-text-to-stills", "mcq", "text", "stills"),
+    ("gen-text-from-stills", "generation", "stills", "text"),
+)
+SUITES: dict[str, tuple[tuple[str, str, str, str], ...]] = {"standard": STANDARD_SUITE}
+
+
+@dataclass
+class SuiteResult:
+    """Tasks made and tasks skipped (with the reason) by ``make_suite``."""
+
+    made: list[MadeTask] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [task.line() for task in self.made]
+        out += [f"{name}: skipped: {reason}" for name, reason in self.skipped]
+        return out
+
+
+def suite_requests(suite: str, seed: int) -> list[TaskRequest]:
+    """The requests of a named suite, all with ``seed``."""
+    if suite not in SUITES:
+        raise ConfigError(f"unknown suite {suite!r}; suites: {sorted(SUITES)}")
+    return [
+        TaskRequest(family=family, query=query, answer=answer, name=name, seed=seed)
+        for name, family, query, answer in SUITES[suite]
+    ]
+
+
+def make_suite(
+    dataset: str | Path, suite: str = "standard", *, seed: int = 0, overwrite: bool = False
+) -> SuiteResult:
+    """Make every task of ``suite``. A task the dataset cannot support (a missing view
+    such as blurred audio, no labels) is skipped and reported with the reason; other
+    errors stop the suite."""
+    requests = suite_requests(suite, seed)
+    cues = load_cue_table(dataset, [v for r in requests for v in request_views(r)])
+    result = SuiteResult()
+    for request in requests:
+        try:
+            result.made.append(make_task(dataset, request, overwrite=overwrite, cues=cues))
+        except TaskInputError as error:
+            result.skipped.append((request.task_name(), error.message))
+    return result

@@ -1,0 +1,421 @@
+"""Multiple choice: given query cue(s) B of one cue group, find its answer cue(s) A.
+
+Each labelled cue group gives at most one item: the query shows its B views, the
+options are N answer-view sets (default 4): its own A views and N-1 **distractors**,
+other cue groups that
+
+1. are in the same split;
+2. have the answer's gender and the answer's age band (value equality, where
+   "unknown" matches only "unknown": such items are counted as unmatched in the spec);
+3. belong to another class than the answer, and to another class group when the
+   taxonomy groups classes;
+4. are close in duration: ``|d - a| <= max(min_ms, a * pct / 100)`` (integer ms);
+5. in ``same-source`` mode come from the answer's source, in ``same-speaker`` mode
+   from the answer's speaker when it is known, else from its source — so identity
+   cannot solve the item;
+6. when the answer shows text or sound tags, do not show the same text / tags
+   (compared trimmed and case-folded), so that no item has two right answers.
+
+Distractors are drawn uniformly among all cue groups that meet 1-6, without
+replacement, with a seeded generator; the answer's position is uniform over the N
+slots. An item that has fewer than N-1 such cue groups is **dropped and counted** by
+reason (``too_few_in_bucket``: not enough cue groups of another class in its split,
+gender, age band [and identity]; ``too_few_close_in_duration``; ``too_few_distinct_content``),
+never filled with weaker distractors.
+
+The sampler is vectorised: cue groups are sorted by (split, gender, age band, identity,
+duration), so each bucket is a contiguous run sorted by duration and each item's
+duration window is a range ``[lo, hi)`` found by binary search. Excluding the answer's
+class group is done per group with a prefix count: the r-th cue group of another
+group in ``[lo, hi)`` is ``others[lo - before(lo) + r]``, where ``others`` lists the
+positions not in the group — O(1) per draw, O(N log N) in all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from empathynet.errors import ConfigError
+from empathynet.tasks.classification import unlabelled_counts
+from empathynet.tasks.cuetable import CueTable, dictionary_codes
+from empathynet.tasks.items import (
+    FamilyItems,
+    Positions,
+    count_by_split,
+    order_by_split,
+    shared_columns,
+    take,
+)
+from empathynet.tasks.splits import SPLITS, SplitAssignment
+from empathynet.tasks.views import leaking, option_columns, require_views
+
+DISTRACTOR_MODES: tuple[str, ...] = ("any", "same-source", "same-speaker")
+DROP_REASONS: tuple[str, ...] = (
+    "too_few_in_bucket",
+    "too_few_close_in_duration",
+    "too_few_distinct_content",
+)
+#: Largest option count; more would need an ever larger pool per bucket.
+MAX_OPTIONS = 26
+
+Codes = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class McqRules:
+    """The distractor rules of a multiple-choice task."""
+
+    options: int = 4
+    distractors: str = "any"  #: one of DISTRACTOR_MODES
+    duration_tolerance_pct: int = 25  #: distractor within this % of the answer's duration
+    duration_tolerance_min_ms: int = 250  #: ... or within this many ms, whichever is larger
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.options <= MAX_OPTIONS:
+            raise ConfigError(f"--options must be 2..{MAX_OPTIONS}, got {self.options}")
+        if self.distractors not in DISTRACTOR_MODES:
+            raise ConfigError(
+                f"unknown distractor mode {self.distractors!r}; known: {list(DISTRACTOR_MODES)}"
+            )
+        if self.duration_tolerance_pct < 0 or self.duration_tolerance_min_ms < 0:
+            raise ConfigError("duration tolerances must be 0 or more")
+
+    def tolerance_ms(self, duration_ms: Codes) -> Codes:
+        """Largest allowed ``|distractor - answer|`` duration difference per answer, ms."""
+        relative = duration_ms * self.duration_tolerance_pct // 100
+        return np.maximum(relative, self.duration_tolerance_min_ms).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class DistractorPool:
+    """Per candidate cue group (all arrays the same length): what the rules compare."""
+
+    split: Codes
+    gender: Codes  #: -1 unknown (matches only unknown)
+    age: Codes  #: -1 unknown
+    identity: Codes  #: all 0 in "any" mode; source / speaker key otherwise
+    exclusion: Codes  #: class group (or class) code: distractors must differ
+    content: Codes  #: answer content key (-1: not compared): distractors must differ
+    duration_ms: Codes
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+
+def identity_codes(mode: str, source_code: Codes, speaker_code: Codes) -> Codes:
+    """The identity key of ``mode``: 0, the source, or the speaker (else the source)."""
+    if mode == "any":
+        return np.zeros(len(source_code), dtype=np.int64)
+    if mode == "same-source":
+        return source_code.astype(np.int64)
+    speakers = int(speaker_code.max()) + 1 if len(speaker_code) else 0
+    return np.where(speaker_code >= 0, speaker_code, speakers + source_code).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Windows:
+    order: Codes  #: sorted position -> pool row
+    lo: Codes  #: per sorted position: duration window [lo, hi) in sorted positions
+    hi: Codes
+    bucket_lo: Codes  #: per sorted position: its bucket [bucket_lo, bucket_hi)
+    bucket_hi: Codes
+
+
+def _windows(pool: DistractorPool, rules: McqRules) -> _Windows:
+    n = len(pool)
+    duration = pool.duration_ms
+    order = np.lexsort((duration, pool.identity, pool.age, pool.gender, pool.split))
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Windows(order.astype(np.int64), empty, empty, empty, empty)
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for key in (pool.split, pool.gender, pool.age, pool.identity):
+        ordered = key[order]
+        change[1:] |= ordered[1:] != ordered[:-1]
+    bucket = np.cumsum(change) - 1
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], n)
+    sorted_duration = duration[order]
+    tolerance = rules.tolerance_ms(sorted_duration)
+    span = int(sorted_duration.max()) + int(tolerance.max()) + 1
+    if (int(bucket[-1]) + 1) * span >= 2**62:
+        raise ConfigError("durations too long to index; check the manifest's start/end times")
+    key = bucket * span + sorted_duration
+    lo = np.searchsorted(key, bucket * span + np.maximum(sorted_duration - tolerance, 0), "left")
+    hi = np.searchsorted(key, bucket * span + sorted_duration + tolerance, "right")
+    return _Windows(order.astype(np.int64), lo, hi, starts[bucket], ends[bucket])
+
+
+def _groups(exclusion_sorted: Codes) -> Iterator[tuple[Codes, Codes, Codes]]:
+    """Per exclusion value: (its sorted positions, prefix count of it, positions of others)."""
+    for value in np.unique(exclusion_sorted):
+        mine = exclusion_sorted == value
+        prefix = np.concatenate([[0], np.cumsum(mine)]).astype(np.int64)
+        yield np.flatnonzero(mine), prefix, np.flatnonzero(~mine)
+
+
+def candidate_counts(pool: DistractorPool, rules: McqRules) -> tuple[Codes, Codes]:
+    """Per pool row: cue groups meeting rules 1-5 ``(in its duration window, in its bucket)``.
+
+    Rule 6 (distinct content) is not counted here; see ``exact_candidates``.
+    """
+    windows = _windows(pool, rules)
+    in_window = np.zeros(len(pool), dtype=np.int64)
+    in_bucket = np.zeros(len(pool), dtype=np.int64)
+    for rows, prefix, _ in _groups(pool.exclusion[windows.order]):
+        lo, hi = windows.lo[rows], windows.hi[rows]
+        blo, bhi = windows.bucket_lo[rows], windows.bucket_hi[rows]
+        in_window[windows.order[rows]] = (hi - lo) - (prefix[hi] - prefix[lo])
+        in_bucket[windows.order[rows]] = (bhi - blo) - (prefix[bhi] - prefix[blo])
+    return in_window, in_bucket
+
+
+def exact_candidates(pool: DistractorPool, rules: McqRules, row: int) -> Codes:
+    """Pool rows meeting all six rules for answer ``row`` (slow: one row at a time)."""
+    tolerance = int(rules.tolerance_ms(pool.duration_ms[row : row + 1])[0])
+    ok = (
+        (pool.split == pool.split[row])
+        & (pool.gender == pool.gender[row])
+        & (pool.age == pool.age[row])
+        & (pool.identity == pool.identity[row])
+        & (pool.exclusion != pool.exclusion[row])
+        & (np.abs(pool.duration_ms - pool.duration_ms[row]) <= tolerance)
+    )
+    if pool.content[row] >= 0:
+        ok &= pool.content != pool.content[row]
+    return np.flatnonzero(ok).astype(np.int64)
+
+
+def distinct_ranks(sizes: Codes, k: int, rng: np.random.Generator) -> Codes:
+    """Per row, ``k`` distinct integers drawn uniformly from ``[0, sizes[row])``.
+
+    Sequential draws without replacement: the j-th draw is uniform over the
+    ``size - j`` values left, mapped past the values already taken (sorted). Needs
+    ``sizes >= k``.
+    """
+    out = np.empty((len(sizes), k), dtype=np.int64)
+    for j in range(k):
+        draw = rng.integers(0, sizes - j) if len(sizes) else np.zeros(0, dtype=np.int64)
+        if j:
+            taken = np.sort(out[:, :j], axis=1)
+            for t in range(j):
+                draw = draw + (draw >= taken[:, t])
+        out[:, j] = draw
+    return out
+
+
+@dataclass(frozen=True)
+class DistractorDraw:
+    """Distractors per pool row (``-1`` rows are dropped) and drop reasons."""
+
+    distractors: Codes  #: (rows, options - 1) pool rows
+    reason: npt.NDArray[np.int8]  #: 0 kept, else 1 + index into DROP_REASONS
+
+    @property
+    def kept(self) -> npt.NDArray[np.bool_]:
+        return np.asarray(self.reason == 0)
+
+    def dropped(self) -> dict[str, int]:
+        """Dropped items per reason (every reason listed, zeros included)."""
+        counts = np.bincount(self.reason, minlength=len(DROP_REASONS) + 1)
+        return {name: int(counts[i + 1]) for i, name in enumerate(DROP_REASONS)}
+
+
+def sample_distractors(
+    pool: DistractorPool, rules: McqRules, rng: np.random.Generator
+) -> DistractorDraw:
+    """Draw ``rules.options - 1`` distractors for every pool row (see module docstring)."""
+    k = rules.options - 1
+    n = len(pool)
+    windows = _windows(pool, rules)
+    order = windows.order
+    chosen = np.full((n, k), -1, dtype=np.int64)  # in sorted positions
+    reason = np.zeros(n, dtype=np.int8)  # in sorted positions
+    for rows, prefix, others in _groups(pool.exclusion[order]):
+        lo, hi = windows.lo[rows], windows.hi[rows]
+        valid = (hi - lo) - (prefix[hi] - prefix[lo])
+        blo, bhi = windows.bucket_lo[rows], windows.bucket_hi[rows]
+        in_bucket = (bhi - blo) - (prefix[bhi] - prefix[blo])
+        ok = valid >= k
+        reason[rows[~ok]] = np.where(in_bucket[~ok] >= k, 2, 1)
+        ranks = distinct_ranks(valid[ok], k, rng)
+        first_other = (lo - prefix[lo])[ok]  # index in `others` of the first one >= lo
+        chosen[rows[ok]] = others[first_other[:, None] + ranks]
+
+    content = pool.content[order]
+    kept = np.flatnonzero(reason == 0)
+    clash = (content[kept] >= 0) & (content[chosen[kept]] == content[kept][:, None]).any(axis=1)
+    position_of = np.empty(n, dtype=np.int64)
+    position_of[order] = np.arange(n)
+    for position in kept[clash].tolist():
+        # Rare (repeated sentences): redraw this item exactly among all allowed cue groups.
+        allowed = exact_candidates(pool, rules, int(order[position]))
+        if len(allowed) < k:
+            reason[position] = 3
+            chosen[position] = -1
+        else:
+            picked = rng.choice(allowed, size=k, replace=False)
+            chosen[position] = position_of[picked]
+
+    distractors = np.full((n, k), -1, dtype=np.int64)
+    out_reason = np.zeros(n, dtype=np.int8)
+    good = reason == 0
+    distractors[order[good]] = order[chosen[good]]
+    out_reason[order] = reason
+    return DistractorDraw(distractors, out_reason)
+
+
+def place_answers(
+    answer: Codes, distractors: Codes, options: int, rng: np.random.Generator
+) -> tuple[Codes, npt.NDArray[np.int64]]:
+    """Options per item with the answer at a uniform random slot: ``(options, position)``."""
+    position = rng.integers(0, options, size=len(answer)).astype(np.int64)
+    table = np.empty((len(answer), options), dtype=np.int64)
+    is_answer = np.arange(options)[None, :] == position[:, None]
+    table[is_answer] = answer
+    table[~is_answer] = distractors.ravel()
+    return table, position
+
+
+# --- items -------------------------------------------------------------------------------
+
+FAMILY = "mcq"
+FAMILY_VERSION = 1
+_RNG_STREAM = 1  # the MCQ generator's stream of the task seed (splits use the seed itself)
+CONTENT_VIEWS: tuple[str, ...] = ("text", "nonverbal")
+
+
+def content_codes(cues: CueTable, answer: tuple[str, ...]) -> Codes:
+    """Per cue-table row, a code of its answer text / tags (-1 when the answer has none)."""
+    parts: list[pa.Array] = []
+    if "text" in answer:
+        text = pc.replace_substring_regex(cues.column("text"), r"\s+", " ")
+        parts.append(pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(text, ""))))
+    if "nonverbal" in answer:
+        tags = pc.binary_join(cues.column("nonverbal"), ",")
+        parts.append(pc.utf8_lower(pc.fill_null(tags, "")))
+    if not parts:
+        return np.full(cues.rows, -1, dtype=np.int64)
+    key = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+    return dictionary_codes(key)
+
+
+def mcq_pool(
+    cues: CueTable, splits: SplitAssignment, rows: Codes, answer: tuple[str, ...], mode: str
+) -> DistractorPool:
+    """The distractor pool of cue-table ``rows`` (the labelled cue groups)."""
+    return DistractorPool(
+        split=splits.split_code[rows].astype(np.int64),
+        gender=cues.gender_code[rows],
+        age=cues.age_code[rows],
+        identity=identity_codes(mode, cues.source_code, cues.speaker_code)[rows],
+        exclusion=cues.group_code[rows],
+        content=content_codes(cues, answer)[rows],
+        duration_ms=cues.duration_ms[rows],
+    )
+
+
+def _matching(known: int, unknown: int) -> str:
+    if unknown == 0:
+        return "matched"
+    return "unmatched" if known == 0 else "partly matched"
+
+
+def build_mcq_items(
+    cues: CueTable,
+    splits: SplitAssignment,
+    query: tuple[str, ...],
+    answer: tuple[str, ...],
+    rules: McqRules,
+    seed: int,
+) -> FamilyItems:
+    """Multiple-choice items of the labelled cue groups (see module docstring).
+
+    Item columns besides the shared ones: ``option_cue_ids`` (N cue ids),
+    ``option_<view>`` (per answer view, the N options' values) and ``answer_index``
+    (0-based slot of the right option).
+    """
+    eligible = np.flatnonzero(cues.class_code >= 0).astype(np.int64)
+    require_views(cues, query + answer, eligible)
+    pool = mcq_pool(cues, splits, eligible, answer, rules.distractors)
+    rng = np.random.default_rng((seed, _RNG_STREAM))
+    draw = sample_distractors(pool, rules, rng)
+    answers = np.flatnonzero(draw.kept).astype(np.int64)
+    options, position = place_answers(answers, draw.distractors[answers], rules.options, rng)
+    order = order_by_split(splits.split_code, eligible[answers])
+    answers, options, position = answers[order], options[order], position[order]
+    rows = eligible[answers]
+    option_rows = eligible[options]
+    split_of_item = splits.split_code[rows].astype(np.int64)
+
+    def build(positions: Positions) -> dict[str, pa.Array]:
+        chosen = option_rows[positions]
+        columns = shared_columns(cues, split_of_item[positions], rows[positions], query)
+        columns["option_cue_ids"] = pa.ListArray.from_arrays(
+            pa.array(np.arange(0, chosen.size + 1, rules.options, dtype=np.int32)),
+            take(cues, "cue_id", chosen.ravel()),
+        )
+        columns.update(option_columns(cues, answer, chosen, "option"))
+        columns["answer_index"] = pa.array(position[positions], pa.int32())
+        return columns
+
+    positions = np.bincount(
+        split_of_item * rules.options + position, minlength=len(SPLITS) * rules.options
+    ).reshape(len(SPLITS), rules.options)
+    gender_known = int((pool.gender[answers] >= 0).sum())
+    age_known = int((pool.age[answers] >= 0).sum())
+    content = [v for v in answer if v in CONTENT_VIEWS]
+    spec: dict[str, Any] = {
+        "views": {
+            "query": list(query),
+            "answer": list(answer),
+            "leaks_words": leaking(query + answer),
+        },
+        "constraints": {
+            "options": rules.options,
+            "answer": "the query's own cue group",
+            "answer_position": "uniform over the options, seeded",
+            "same_split": True,
+            "other_cue_groups": True,
+            "different_class": True,
+            "different_class_group": cues.taxonomy.grouped,
+            "distinct_answer_content": content,
+            "same_gender": {
+                "rule": "equal to the answer's gender; unknown matches only unknown",
+                "answers_known": gender_known,
+                "answers_unknown": len(answers) - gender_known,
+                "status": _matching(gender_known, len(answers) - gender_known),
+            },
+            "same_age_band": {
+                "rule": "equal to the answer's age band; unknown matches only unknown",
+                "answers_known": age_known,
+                "answers_unknown": len(answers) - age_known,
+                "status": _matching(age_known, len(answers) - age_known),
+            },
+            "duration": {
+                "rule": "|distractor - answer| <= max(min_ms, answer * pct / 100), integer ms",
+                "pct": rules.duration_tolerance_pct,
+                "min_ms": rules.duration_tolerance_min_ms,
+            },
+            "distractors": {
+                "mode": rules.distractors,
+                "rule": {
+                    "any": "any cue group meeting the other constraints",
+                    "same-source": "from the answer's source",
+                    "same-speaker": "from the answer's speaker when known, else its source",
+                }[rules.distractors],
+            },
+        },
+        "items_per_split": count_by_split(split_of_item),
+        "answer_positions": {name: [int(v) for v in positions[s]] for s, name in enumerate(SPLITS)},
+        "dropped": unlabelled_counts(cues) | draw.dropped(),
+    }
+    return FamilyItems(split_of_item, build, spec)

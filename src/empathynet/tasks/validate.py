@@ -1,0 +1,392 @@
+"""``validate_task``: re-check every constraint of a written task against its dataset.
+
+Nothing in the item files is trusted: each check recomputes what the item should be
+from the dataset (its cue table, labels and the spec's seed) and compares.
+
+* the spec's dataset fingerprint equals the dataset's now; each item file's SHA-256
+  equals the spec's; every item is in the right split file, once;
+* the splits are the seeded assignment and disjoint by source and known speaker;
+* the shared columns and every view column equal the dataset's values (relative
+  paths that stay inside the dataset, and with ``check_media`` files that exist);
+* classification: every labelled cue group is an item with its label;
+* multiple choice: N options, the answer in its slot, and every distractor distinct,
+  from another cue group of the same split, labelled, of another class (and class
+  group), with the answer's gender and age band, within the duration tolerance, of
+  the answer's identity in same-source / same-speaker mode, and with other text / tags
+  when the answer shows them; every cue group that could have an item has one, every
+  dropped one truly cannot (recounted), and the dropped counts and answer-position
+  counts equal the spec's;
+* generation: every cue group with a non-empty target is an item with the right
+  ``target_dims``.
+
+The first failing check raises ``TaskValidationError`` naming the check, how many items
+fail it and one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from empathynet.errors import DatasetError, PathEscapeError
+from empathynet.store.layout import safe_join
+from empathynet.tasks import generation, mcq
+from empathynet.tasks.cuetable import CueTable, load_cue_table
+from empathynet.tasks.items import take
+from empathynet.tasks.make import TaskRequest, check_leakage, split_cues
+from empathynet.tasks.spec import TaskLayout, file_sha256, read_spec
+from empathynet.tasks.splits import SPLITS, SplitAssignment
+from empathynet.tasks.views import FILE_KINDS, view
+
+Codes = npt.NDArray[np.int64]
+
+
+class TaskValidationError(DatasetError):
+    """A written task breaks one of its constraints or no longer matches its dataset."""
+
+
+@dataclass
+class ValidationReport:
+    """Checks passed by ``validate_task`` (it raises on the first failure)."""
+
+    name: str
+    family: str
+    items: dict[str, int]
+    checks: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        counts = " ".join(f"{s}={n}" for s, n in self.items.items())
+        return [f"task {self.name} ({self.family}): valid, items {counts}"] + [
+            f"  ok: {check}" for check in self.checks
+        ]
+
+
+class _Checker:
+    def __init__(self, folder: Path, report: ValidationReport, item_ids: pa.Array) -> None:
+        self.folder = folder
+        self.report = report
+        self.item_ids = item_ids
+
+    def require(self, check: str, good: npt.NDArray[np.bool_] | bool, detail: str = "") -> None:
+        """Record ``check`` as passed, or raise naming the first failing item."""
+        ok = np.asarray(good, dtype=bool)
+        if ok.ndim == 0:
+            if not bool(ok):
+                raise TaskValidationError(
+                    f"{check} fails{': ' + detail if detail else ''}", self.folder
+                )
+        elif not ok.all():
+            bad = np.flatnonzero(~ok)
+            example = self.item_ids[int(bad[0])].as_py() if len(self.item_ids) else "?"
+            raise TaskValidationError(
+                f"{check} fails for {len(bad)} of {len(ok)} items (e.g. item {example})"
+                + (f": {detail}" if detail else ""),
+                self.folder,
+            )
+        self.report.checks.append(check + (f" ({detail})" if detail and ok.all() else ""))
+
+    def same_column(self, items: pa.Table, column: str, expected: pa.Array) -> None:
+        if column not in items.column_names:
+            raise TaskValidationError(f"the items have no column {column!r}", self.folder)
+        actual = items.column(column).combine_chunks()
+        try:
+            actual = actual.cast(expected.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise TaskValidationError(
+                f"column {column!r} has type {actual.type}, expected {expected.type}", self.folder
+            ) from None
+        if actual.equals(expected):
+            self.report.checks.append(f"{column} equals the dataset's values")
+            return
+        differs = np.asarray(
+            pc.fill_null(pc.not_equal(actual, expected), True).to_numpy(zero_copy_only=False)
+            if not pa.types.is_list(expected.type)
+            else [a != b for a, b in zip(actual.to_pylist(), expected.to_pylist(), strict=True)],
+            dtype=bool,
+        )
+        self.require(f"{column} equals the dataset's values", ~differs)
+
+
+def _spec_views(spec: dict[str, Any]) -> list[str]:
+    views = spec.get("views", {})
+    return [*views.get("query", ()), *views.get("answer", ())]
+
+
+def _request_from_spec(spec: dict[str, Any]) -> TaskRequest:
+    views = spec.get("views", {})
+    constraints = spec.get("constraints", {})
+    ratios = spec["splits"]["ratios"]
+    duration = constraints.get("duration", {})
+    return TaskRequest(
+        family=spec["family"],
+        query=tuple(views.get("query", ())),
+        answer=tuple(views.get("answer", ())),
+        name=spec["name"],
+        seed=int(spec["seed"]),
+        options=int(constraints.get("options", 4)),
+        distractors=str(constraints.get("distractors", {}).get("mode", "any")),
+        duration_tolerance_pct=int(duration.get("pct", 25)),
+        duration_tolerance_min_ms=int(duration.get("min_ms", 250)),
+        split_ratios=(float(ratios["train"]), float(ratios["validation"]), float(ratios["test"])),
+        allow_leaking_views=True,  # the spec records what was allowed; checked below
+    )
+
+
+def _read_items(layout: TaskLayout, spec: dict[str, Any]) -> pa.Table:
+    tables = []
+    for split in SPLITS:
+        entry = spec.get("files", {}).get(split)
+        path = layout.items(split)
+        if entry is None or not path.exists():
+            raise TaskValidationError(f"the {split} items file is missing", path)
+        if file_sha256(path) != entry.get("sha256"):
+            raise TaskValidationError(
+                "the file's SHA-256 differs from the spec's: it was changed after the task "
+                "was made",
+                path,
+            )
+        table = pq.read_table(path)
+        if table.num_rows != int(entry.get("items", -1)):
+            raise TaskValidationError(
+                f"{table.num_rows} items, the spec says {entry.get('items')}", path
+            )
+        wrong = pc.sum(pc.not_equal(table.column("split"), split)).as_py() or 0
+        if wrong:
+            raise TaskValidationError(f"{wrong} items are not in the {split} split", path)
+        ids = table.column("item_id")
+        if table.num_rows > 1 and not pc.all(pc.less(ids[:-1], ids[1:])).as_py():
+            raise TaskValidationError("items are not in increasing item id order", path)
+        tables.append(table)
+    items = pa.concat_tables(tables, promote_options="permissive")
+    return items.take(pc.sort_indices(items, sort_keys=[("item_id", "ascending")]))
+
+
+def _media_check(cues: CueTable, names: tuple[str, ...], rows: Codes, checker: _Checker) -> None:
+    paths: set[str] = set()
+    index = pa.array(np.unique(rows), pa.int64())
+    for name in names:
+        info = view(name)
+        if info.kind not in FILE_KINDS:
+            continue
+        values = cues.column(info.column).take(index)
+        if info.kind == "files":
+            values = pc.list_flatten(values)
+        paths.update(v for v in pc.unique(values).to_pylist() if v)
+    missing = []
+    for relative in sorted(paths):
+        try:
+            target = safe_join(cues.root, relative)
+        except PathEscapeError:
+            missing.append(relative)
+            continue
+        if not target.is_file():
+            missing.append(relative)
+    checker.require(
+        "media files exist inside the dataset",
+        not missing,
+        f"{len(missing)} of {len(paths)} missing, e.g. {missing[0]}"
+        if missing
+        else f"{len(paths)} files",
+    )
+
+
+def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -> ValidationReport:
+    """Re-check task ``name`` of ``dataset`` (see the module docstring)."""
+    spec = read_spec(dataset, name)
+    cues = load_cue_table(dataset, _spec_views(spec))
+    layout = TaskLayout(cues.root, name)
+    if spec["dataset"]["fingerprint"] != cues.fingerprint:
+        raise TaskValidationError(
+            "the dataset changed since the task was made (fingerprint "
+            f"{spec['dataset']['fingerprint'][:19]} != {cues.fingerprint[:19]}); remake the task",
+            layout.spec,
+        )
+    items = _read_items(layout, spec)
+    report = ValidationReport(
+        name, spec["family"], {s: int(spec["files"][s]["items"]) for s in SPLITS}
+    )
+    report.checks.append("dataset fingerprint and file SHA-256 match the spec")
+    item_ids = items.column("item_id").combine_chunks()
+    check = _Checker(layout.folder, report, item_ids)
+    check.require("item ids are unique", pc.count_distinct(item_ids).as_py() == items.num_rows)
+    check.same_column(items, "cue_id", item_ids.cast(pa.string()))
+    where = pc.index_in(item_ids, value_set=cues.cue_ids())
+    check.require(
+        "every item is an accepted cue group of the dataset",
+        np.asarray(pc.is_valid(where).to_numpy(zero_copy_only=False)),
+    )
+    rows = np.asarray(where.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    request = _request_from_spec(spec)
+    splits = split_cues(cues, request)
+    item_split = np.asarray(
+        pc.index_in(items.column("split"), value_set=pa.array(SPLITS)).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=np.int64,
+    )
+    check.require("splits are the seeded assignment", item_split == splits.split_code[rows])
+    check_leakage(cues, splits.split_code, layout.folder)
+    report.checks.append("splits are disjoint by source and by known speaker")
+    for column in ("source_id", "speaker"):
+        check.same_column(items, column, take(cues, column, rows))
+    for name_ in request.query_views:
+        column = take(cues, view(name_).column, rows)
+        check.same_column(items, f"query_{name_}", column)
+
+    media_names = request.query_views + request.answer_views
+    media_rows = rows
+    if request.family == "classification":
+        _check_classification(cues, items, rows, check)
+    elif request.family == "mcq":
+        media_rows = _check_mcq(cues, spec, request, splits, items, rows, check)
+    else:
+        _check_generation(cues, items, rows, request.answer_views[0], check)
+    if check_media:
+        _media_check(cues, media_names, media_rows, check)
+    return report
+
+
+def _check_classification(cues: CueTable, items: pa.Table, rows: Codes, check: _Checker) -> None:
+    labelled = np.flatnonzero(cues.class_code >= 0)
+    check.require(
+        "every labelled cue group is an item",
+        len(rows) == len(labelled) and bool(np.array_equal(rows, labelled)),
+        f"{len(rows)} items for {len(labelled)} labelled cue groups",
+    )
+    check.same_column(items, "label", take(cues, "label", rows))
+    check.same_column(items, "label_index", pa.array(cues.class_code[rows], pa.int32()))
+    taxonomy = cues.taxonomy
+    groups = np.asarray([taxonomy.group_of(c) for c in taxonomy.classes], dtype=object)
+    check.same_column(items, "class_group", pa.array(groups[cues.class_code[rows]], pa.string()))
+    check.same_column(items, "agreement", take(cues, "agreement", rows))
+
+
+def _check_generation(
+    cues: CueTable, items: pa.Table, rows: Codes, target: str, check: _Checker
+) -> None:
+    everyone = np.arange(cues.rows, dtype=np.int64)
+    dims = generation.target_dims(target, cues, everyone)
+    expected = everyone[dims > 0]
+    check.require(
+        "every cue group with a non-empty target is an item",
+        len(rows) == len(expected) and bool(np.array_equal(rows, expected)),
+        f"{len(rows)} items for {len(expected)} cue groups",
+    )
+    column = take(cues, view(target).column, rows)
+    check.same_column(items, f"target_{target}", column)
+    check.same_column(items, "target_dims", pa.array(dims[rows], pa.int64()))
+
+
+def _check_mcq(
+    cues: CueTable,
+    spec: dict[str, Any],
+    request: TaskRequest,
+    splits: SplitAssignment,
+    items: pa.Table,
+    rows: Codes,
+    check: _Checker,
+) -> Codes:
+    rules = request.mcq_rules()
+    n_options = rules.options
+    option_ids = items.column("option_cue_ids").combine_chunks()
+    lengths = np.asarray(pc.list_value_length(option_ids).to_numpy(zero_copy_only=False))
+    check.require(f"every item has {n_options} options", lengths == n_options)
+    flat = pc.index_in(pc.list_flatten(option_ids), value_set=cues.cue_ids())
+    check.require(
+        "every option is an accepted cue group",
+        bool(pc.all(pc.is_valid(flat)).as_py()) if len(flat) else True,
+    )
+    options = np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.int64).reshape(-1, n_options)
+    answer = np.asarray(items.column("answer_index").to_numpy(), dtype=np.int64)
+    check.require("answer_index is a valid slot", (answer >= 0) & (answer < n_options))
+    slots = np.arange(n_options)[None, :]
+    check.require(
+        "the answer slot holds the query's own cue group",
+        options[np.arange(len(rows)), answer] == rows,
+    )
+    distractors = options[slots != answer[:, None]].reshape(len(rows), n_options - 1)
+    ordered = np.sort(options, axis=1)
+    check.require("options are distinct cue groups", (ordered[:, 1:] != ordered[:, :-1]).all(1))
+    split = splits.split_code.astype(np.int64)
+
+    def same(codes: Codes) -> npt.NDArray[np.bool_]:
+        return np.asarray((codes[distractors] == codes[rows][:, None]).all(axis=1))
+
+    check.require("distractors are in the answer's split", same(split))
+    check.require("distractors are labelled", (cues.class_code[distractors] >= 0).all(1))
+    check.require(
+        "distractors have another class than the answer",
+        (cues.class_code[distractors] != cues.class_code[rows][:, None]).all(1),
+    )
+    check.require(
+        "distractors have another class group than the answer",
+        (cues.group_code[distractors] != cues.group_code[rows][:, None]).all(1),
+    )
+    check.require("distractors have the answer's gender", same(cues.gender_code))
+    check.require("distractors have the answer's age band", same(cues.age_code))
+    tolerance = rules.tolerance_ms(cues.duration_ms[rows])
+    gap = np.abs(cues.duration_ms[distractors] - cues.duration_ms[rows][:, None])
+    check.require(
+        "distractors are close in duration",
+        (gap <= tolerance[:, None]).all(1),
+        f"within max({rules.duration_tolerance_min_ms} ms, {rules.duration_tolerance_pct} %)",
+    )
+    identity = mcq.identity_codes(rules.distractors, cues.source_code, cues.speaker_code)
+    check.require(f"distractors meet the {rules.distractors} identity rule", same(identity))
+    content = mcq.content_codes(cues, request.answer_views)
+    check.require(
+        "distractors show other text / tags than the answer",
+        ((content[rows] < 0)[:, None] | (content[distractors] != content[rows][:, None])).all(1),
+    )
+    for name in request.answer_views:
+        expected = take(cues, view(name).column, options.ravel())
+        offsets = pa.array(np.arange(0, options.size + 1, n_options, dtype=np.int32))
+        check.same_column(items, f"option_{name}", pa.ListArray.from_arrays(offsets, expected))
+
+    # Every cue group that could have an item has one; every dropped one could not.
+    eligible = np.flatnonzero(cues.class_code >= 0).astype(np.int64)
+    pool = mcq.mcq_pool(cues, splits, eligible, request.answer_views, rules.distractors)
+    in_window, in_bucket = mcq.candidate_counts(pool, rules)
+    k = n_options - 1
+    has_item = np.isin(eligible, rows)
+    check.require(
+        "no item has fewer candidates than it needs",
+        bool((in_window[has_item] >= k).all()),
+    )
+    maybe = np.flatnonzero(~has_item & (in_window >= k))
+    content_dropped = sum(
+        1 for i in maybe.tolist() if len(mcq.exact_candidates(pool, rules, i)) < k
+    )
+    check.require(
+        "every droppable cue group was dropped only when no distractors exist",
+        content_dropped == len(maybe),
+        f"{len(maybe) - content_dropped} cue groups dropped that could have an item",
+    )
+    dropped = spec.get("dropped", {})
+    recount = {
+        "too_few_in_bucket": int(((in_window < k) & (in_bucket < k)).sum()),
+        "too_few_close_in_duration": int(((in_window < k) & (in_bucket >= k)).sum()),
+        "too_few_distinct_content": content_dropped,
+    }
+    check.require(
+        "dropped counts equal the spec's",
+        all(int(dropped.get(key, -1)) == value for key, value in recount.items()),
+        f"recounted {recount}",
+    )
+    positions = np.bincount(
+        split[rows] * n_options + answer, minlength=len(SPLITS) * n_options
+    ).reshape(len(SPLITS), n_options)
+    stated = spec.get("answer_positions", {})
+    check.require(
+        "answer-position counts equal the spec's",
+        all(list(stated.get(s, [])) == positions[i].tolist() for i, s in enumerate(SPLITS)),
+    )
+    return np.concatenate([rows, options.ravel()])
