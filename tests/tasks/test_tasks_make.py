@@ -349,7 +349,7 @@ def test_views_the_dataset_lacks_are_errors_and_the_suite_skips_them(tmp_path: P
     ("kwargs", "message"),
     [
         ({"family": "mcq", "query": "text", "answer": "audio_raw"}, "carry the spoken words"),
-        ({"family": "mcq", "query": "face_video", "answer": "text"}, "carry the spoken words"),
+        ({"family": "mcq", "query": "audio_raw", "answer": "stills"}, "carry the spoken words"),
         ({"family": "mcq", "query": "text+stills", "answer": "stills"}, "share \\['stills'\\]"),
         ({"family": "mcq", "query": "text"}, "needs --answer"),
         ({"family": "classification", "query": "text", "answer": "stills"}, "no --answer"),
@@ -369,10 +369,13 @@ def test_bad_requests_are_refused(kwargs: dict[str, Any], message: str) -> None:
 
 def test_leaking_views_are_allowed_on_request_and_flagged(dataset: Path) -> None:
     request = TaskRequest(
-        family="mcq", query="face_video", answer="stills", allow_leaking_views=True, name="leaky"
+        family="mcq", query="audio_raw", answer="stills", allow_leaking_views=True, name="leaky"
     )
     make_task(dataset, request)
-    assert read_spec(dataset, "leaky")["views"]["leaks_words"] == ["face_video"]
+    assert read_spec(dataset, "leaky")["views"]["leaks_words"] == ["audio_raw"]
+    silent = TaskRequest(family="mcq", query="face_video", answer="stills", name="silent")
+    make_task(dataset, silent)  # the clips are silent: no words to leak
+    assert read_spec(dataset, "silent")["views"]["leaks_words"] == []
     made = make_task(dataset, TaskRequest(family="classification", query="audio_raw"))
     assert read_spec(dataset, made.name)["views"]["leaks_words"] == ["audio_raw"]
 

@@ -28,7 +28,9 @@ Selection, in order (the first rule that applies gives the row's ``reason``):
 9. ``not_speaking``: the face's mouth is still while the voice is active
    (``faces/speaking.py``), when ``select.reject_non_speakers``.
 
-Otherwise the utterance is accepted and extracted. A media error gives a ``failed`` row
+Otherwise the utterance is accepted and extracted. The clips are silent: the voice is a
+cue of its own (``audio.wav``, and ``audio_blur.wav`` with the words made unintelligible),
+so a task that shows the face never hears the words. A media error gives a ``failed`` row
 whose ``reason`` names the error class and whose ``error`` is its one-line message.
 """
 
@@ -582,14 +584,12 @@ def _extract(
         start_ms=start_ms,
         crop=_pixel_box(_median_box(track), size, extract.face_margin),
         size=(extract.face_size, extract.face_size),
-        audio_rate=extract.audio_rate,
         crf=extract.crf,
         preset=extract.preset,
     )
     try:
         for decoded in frames:
             writer.add_frame(decoded)
-        writer.add_audio(samples)
     except BaseException:
         writer.abort()
         raise
@@ -608,8 +608,6 @@ def _extract(
             frames,
             start_ms,
             end_ms,
-            audio=samples,
-            audio_rate=extract.audio_rate,
             size=clip_size,
             crf=extract.crf,
             preset=extract.preset,

@@ -12,13 +12,13 @@ audio_blur    audio_blur_path      blurred audio, words unintelligible (path)
 audio_raw     audio_path           the raw audio: **leaks the words** (path)
 stills        still_paths          5 full frames (list of paths)
 face_stills   face_crop_paths      5 face crops (list of paths)
-video         clip_path            full-frame clip with its raw audio track (path)
-face_video    face_clip_path       face clip with its raw audio track (path)
+video         clip_path            full-frame clip, silent (path)
+face_video    face_clip_path       face clip, silent (path)
 ============  ===================  ======================================================
 
-``audio_raw``, ``video`` and ``face_video`` carry the spoken words (the clips keep the
-raw audio track): specs flag them under ``views.leaks_words``; multiple-choice tasks
-refuse them unless asked (audio there is always blurred). Paths are relative to the
+``audio_raw`` carries the spoken words: specs flag it under ``views.leaks_words``;
+multiple-choice tasks refuse it unless asked (audio there is always blurred). The clips
+are silent (the build keeps the voice in its own audio files). Paths are relative to the
 dataset root. A view whose files a cue group lacks is an error naming the missing
 part, never a fallback to another view.
 """
@@ -76,10 +76,10 @@ VIEWS: tuple[View, ...] = (
         "video",
         "clip_path",
         "file",
-        True,
+        False,
         "full-frame clips are made only by `empathynet build --full-clips`",
     ),
-    View("face_video", "face_clip_path", "file", True, "the build wrote no face clips"),
+    View("face_video", "face_clip_path", "file", False, "the build wrote no face clips"),
 )
 VIEW_NAMES: tuple[str, ...] = tuple(v.name for v in VIEWS)
 _BY_NAME = {v.name: v for v in VIEWS}
