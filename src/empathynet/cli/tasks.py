@@ -96,7 +96,7 @@ def add_parser(commands: Any) -> None:
     make.add_argument(
         "--allow-leaking-views",
         action="store_true",
-        help="MCQ: allow audio_raw, video, face_video (they carry the spoken words)",
+        help="MCQ: allow audio_raw (it carries the spoken words)",
     )
     make.add_argument("--suite", choices=sorted(SUITES), help="make a whole suite instead")
     make.add_argument(
