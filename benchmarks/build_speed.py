@@ -58,9 +58,12 @@ def timed_build(video: Path, out: Path, config: EmpathyNetConfig, workers: int) 
     summary = build_dataset([video], out, config, workers=workers, progress=False)
     seconds = time.perf_counter() - started
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.status_counts.items()))
+    # Stages do not overlap (``blur`` is not counted in ``extract``): they add up to the
+    # workers' busy time.
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(summary.stage_seconds.items()))
+    busy = sum(summary.stage_seconds.values())
     print(f"    {counts}")
-    print(f"    per stage (summed over workers): {stages}")
+    print(f"    per stage (summed over workers): {stages}; total {busy:.1f}s")
     return seconds
 
 
