@@ -29,9 +29,9 @@ import os
 import sys
 import tempfile
 import warnings
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -40,6 +40,7 @@ from empathynet.config import FaceConfig
 from empathynet.data.models import FaceBox
 from empathynet.errors import MediaError, MissingDependencyError
 from empathynet.registry import Registry
+from empathynet.resources import Closing
 
 MEDIAPIPE_PIN = "mediapipe==0.10.14"
 OPENCV_PIN = "opencv-contrib-python==5.1.0.95"
@@ -131,7 +132,7 @@ def clip_box(x: float, y: float, width: float, height: float, score: float) -> F
     return FaceBox(x=x0, y=y0, width=x1 - x0, height=y1 - y0, score=score)
 
 
-class FaceDetector(ABC):
+class FaceDetector(Closing):
     """Finds faces in RGB frames; created and set up once per worker."""
 
     #: The registry name, set by ``DETECTORS.register``-ed subclasses.
@@ -152,18 +153,6 @@ class FaceDetector(ABC):
         if self._ready:
             self._unload()
             self._ready = False
-
-    def __enter__(self) -> FaceDetector:
-        self.setup()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def detect(self, rgb: np.ndarray) -> list[FaceBox]:
         """Faces in ``rgb`` (H × W × 3 uint8), boxes as fractions of the frame,

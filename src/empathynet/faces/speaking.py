@@ -63,7 +63,6 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Literal
 
 import numpy as np
@@ -78,6 +77,7 @@ from empathynet.faces.detectors import (
     quiet_native_logs,
 )
 from empathynet.faces.tracking import FaceTrack
+from empathynet.resources import Closing
 from empathynet.timeline import ms_to_samples
 
 SpeakingMethod = Literal["landmarks", "pixels", "none"]
@@ -118,7 +118,7 @@ class SpeakingScore:
     clear_non_speaker: bool  #: voice active while the mouth is still
 
 
-class MouthMeter:
+class MouthMeter(Closing):
     """Measures mouth opening with MediaPipe FaceMesh; set up once per worker."""
 
     def __init__(self) -> None:
@@ -141,18 +141,6 @@ class MouthMeter:
         if self._mesh is not None:
             self._mesh.close()
             self._mesh = None
-
-    def __enter__(self) -> MouthMeter:
-        self.setup()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _restart(self) -> None:
         """Forget the landmarks of earlier frames. The graph logs again on its next run:

@@ -28,7 +28,6 @@ import wave
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from types import TracebackType
 from typing import Any, cast
 
 import av.error
@@ -40,6 +39,7 @@ from av.audio.stream import AudioStream
 from empathynet.errors import CorruptMediaError, NoAudioStreamError
 from empathynet.media.decode import time_position
 from empathynet.media.probe import AV_TIME_BASE, error_reason, open_input
+from empathynet.resources import Closing
 from empathynet.store.atomic import atomic_write_with
 from empathynet.timeline import ms_to_samples
 
@@ -62,7 +62,7 @@ _TRUNCATION_TOLERANCE = Fraction(1)
 FloatArray = np.ndarray[Any, np.dtype[np.float32]]
 
 
-class AudioReader:
+class AudioReader(Closing):
     """Read exact windows of one source's audio as mono float32 at ``sample_rate`` Hz.
 
     Use as a context manager, one per worker; windows in time order are fastest::
@@ -113,17 +113,6 @@ class AudioReader:
         self._resampler: AudioResampler | None = None
         #: Seeks done, for measurements.
         self.seeks = 0
-
-    def __enter__(self) -> AudioReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the file. Idempotent."""

@@ -24,7 +24,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from types import TracebackType
 from typing import Any, cast
 
 import av.error
@@ -40,6 +39,7 @@ from empathynet.media.probe import (
     open_input,
     select_video_stream,
 )
+from empathynet.resources import Closing
 from empathynet.timeline import format_ms, ms_to_seconds, seconds_to_ms
 
 #: Windows in time order: the decoder decodes on into the next window instead of seeking
@@ -155,7 +155,7 @@ class DecodedFrame:
         return cast(RGBArray, converted.to_ndarray())
 
 
-class WindowDecoder:
+class WindowDecoder(Closing):
     """Decode time windows of one source's video with one open container.
 
     Use as a context manager; not thread-safe (one per worker)::
@@ -232,17 +232,6 @@ class WindowDecoder:
         self.decoded_frames = 0
         #: Frames dropped because their timestamp did not advance (damaged timing).
         self.dropped_frames = 0
-
-    def __enter__(self) -> WindowDecoder:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the file. Idempotent."""
