@@ -32,7 +32,7 @@ import warnings
 from abc import abstractmethod
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import numpy as np
 
@@ -72,29 +72,46 @@ def import_mediapipe() -> ModuleType:
     return mp
 
 
+class _Sink:
+    """The file that held-back native output goes to: one per process, emptied after use."""
+
+    file: IO[bytes] | None = None
+    pid: int = 0
+
+    @classmethod
+    def get(cls) -> IO[bytes]:
+        if cls.file is None or cls.pid != os.getpid():  # a forked child needs its own
+            cls.file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+            cls.pid = os.getpid()
+        return cls.file
+
+
 @contextlib.contextmanager
 def quiet_native_logs() -> Iterator[None]:
     """Hold back what native code writes to stderr (file descriptor 2) inside the block.
 
     MediaPipe's graphs log start-up chatter (``Created TensorFlow Lite XNNPACK
-    delegate``, ``Feedback manager requires ...``) on their first run, before any log
-    level applies. The output is dropped when the block succeeds and written back to
-    stderr when it raises, so nothing that explains a failure is lost.
+    delegate``, ``Feedback manager requires ...``) on their first run at each frame size,
+    before any log level applies. The output is dropped when the block succeeds and
+    written back to stderr when it raises, so nothing that explains a failure is lost.
+    Cheap enough (a few microseconds) to wrap every model call.
     """
     sys.stderr.flush()
+    sink = _Sink.get()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            sys.stderr.write(sink.read().decode("utf-8", "replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    os.dup2(sink.fileno(), 2)
+    try:
+        yield
+    except BaseException:
+        os.dup2(saved, 2)
+        sink.seek(0)
+        sys.stderr.write(sink.read().decode("utf-8", "replace"))
+        raise
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        sink.seek(0)
+        sink.truncate()
 
 
 def import_cv2() -> ModuleType:
@@ -224,7 +241,9 @@ class MediapipeDetector(FaceDetector):
         del self._model
 
     def _detect(self, rgb: np.ndarray) -> list[FaceBox]:
-        result = self._model.process(rgb)
+        # Graphs log on the first run at each new frame size: keep that off the terminal.
+        with quiet_native_logs():
+            result = self._model.process(rgb)
         boxes = []
         for detection in result.detections or ():
             box = detection.location_data.relative_bounding_box

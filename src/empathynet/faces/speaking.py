@@ -146,7 +146,8 @@ class MouthMeter(Closing):
         """Forget the landmarks of earlier frames. The graph logs again on its next run:
         callers make that run inside ``quiet_native_logs``."""
         self.setup()
-        self._mesh.reset()
+        with quiet_native_logs():
+            self._mesh.reset()
 
     def measure(self, rgb: np.ndarray, box: FaceBox) -> MouthSample:
         """Mouth opening and mouth patch of the face in ``box`` (frame fractions) of one

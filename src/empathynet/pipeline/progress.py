@@ -36,6 +36,7 @@ class Progress:
         self.accepted = 0
         self._started = time.monotonic()
         self._last_print = 0.0
+        self._printed_done = -1  # ``done`` when the last line was printed
 
     def __enter__(self) -> Progress:
         return self
@@ -76,6 +77,9 @@ class Progress:
         return text
 
     def _print(self, final: bool = False) -> None:
+        if final and not self.tty and self._printed_done == self.done:
+            return  # that line is already in the log
+        self._printed_done = self.done
         if self.tty:
             end = "\n" if final else ""
             self.stream.write("\r\033[K" + self.line() + end)
