@@ -15,6 +15,7 @@ from pathlib import Path
 
 from empathynet.labels.taxonomy import DEFAULT_CLASSES
 from empathynet.store.atomic import atomic_write_bytes
+from empathynet.testing.talks import TALK_SENTENCES
 
 ANNOTATORS: tuple[str, ...] = ("ann1", "ann2", "ann3")
 
@@ -35,12 +36,23 @@ DEMO_VOTES: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _talk_votes() -> dict[str, tuple[str, str, str]]:
+    """Votes for the talk clips' sentences: the intended class, and every fifth sentence
+    one annotator who reads it as neutral (disagreement, never a tie)."""
+    votes: dict[str, tuple[str, str, str]] = {}
+    for number, (text, label) in enumerate(TALK_SENTENCES):
+        dissent = "neutral" if number % 5 == 4 and label != "neutral" else label
+        votes[text] = (label, label, dissent)
+    return votes
+
+
 def demo_label_rows(cues: list[tuple[str, str]]) -> list[tuple[str, str, str, str, str]]:
     """``(cue_id, annotator, label, gender, age_band)`` rows for ``(cue_id, text)`` pairs."""
     rows: list[tuple[str, str, str, str, str]] = []
+    known = {**_talk_votes(), **DEMO_VOTES}
     for number, (cue_id, text) in enumerate(sorted(cues)):
         fallback = DEFAULT_CLASSES[number % len(DEFAULT_CLASSES)]
-        votes = DEMO_VOTES.get(text.strip(), (fallback, fallback, fallback))
+        votes = known.get(text.strip(), (fallback, fallback, fallback))
         for annotator, label in zip(ANNOTATORS, votes, strict=True):
             rows.append((cue_id, annotator, label, "female", "adult"))
     return rows
