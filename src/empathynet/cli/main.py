@@ -15,6 +15,7 @@ from empathynet import __version__
 from empathynet.cli import blur as blur_cmd
 from empathynet.cli import build as build_cmd
 from empathynet.cli import demo as demo_cmd
+from empathynet.cli import evaluate as evaluate_cmd
 from empathynet.cli import labels as labels_cmd
 from empathynet.cli import tasks as tasks_cmd
 from empathynet.cli import utterances as utterances_cmd
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     blur_cmd.add_parser(commands)
     labels_cmd.add_parser(commands)
     tasks_cmd.add_parser(commands)
+    evaluate_cmd.add_parser(commands)
     demo_cmd.add_parser(commands)
     return parser
 
