@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from empathynet import __version__
+from empathynet.cli import audit as audit_cmd
+from empathynet.cli import baseline as baseline_cmd
 from empathynet.cli import blur as blur_cmd
 from empathynet.cli import build as build_cmd
 from empathynet.cli import demo as demo_cmd
@@ -35,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     labels_cmd.add_parser(commands)
     tasks_cmd.add_parser(commands)
     evaluate_cmd.add_parser(commands)
+    baseline_cmd.add_parser(commands)
+    audit_cmd.add_parser(commands)
     demo_cmd.add_parser(commands)
     return parser
 

@@ -1,0 +1,457 @@
+"""Audits: can a task be solved by a shortcut instead of the cues it is about?
+
+For a multiple-choice task, four shortcut models are trained on the train split and
+scored on the test split, each seeing one thing only:
+
+* ``option-only``: the answer views of the options (default features of
+  ``baselines.features``, reduced to 32 dimensions), never the query;
+* ``position-only``: the answer slot: always picks the slot most often right in train
+  (lowest slot on ties);
+* ``duration-only``: the options' durations (log ms, centred in the item, its square,
+  rank in the item);
+* ``identity``: whether an option comes from the query's source and from its known
+  speaker (a model that recognises a voice or a face could know this).
+
+The per-option models are a logistic regression on features centred within each item
+(the answer = 1), picking the option with the highest score; ties are broken uniformly
+at random (seeded). A shortcut **fails** the task when it beats chance significantly
+(one-sided exact binomial test, p <= 0.01) or, when the scored split has at least
+10,000 items (enough for a 2-point margin to be ~4.6 standard errors), when its
+accuracy is more than 2 percentage points from chance either way.
+
+Every task also gets a **split leakage** check: no item in two splits, and no source
+or known speaker in two splits, counting the MCQ options too
+(``empathynet.tasks.check_split_leakage``). The report is written to
+``<dataset>/reports/audits/<task>.json``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from empathynet import __version__
+from empathynet.errors import ConfigError
+from empathynet.evaluate.baselines.base import TaskData, load_task_split
+from empathynet.evaluate.baselines.features import SideFeatures
+from empathynet.evaluate.baselines.learned import JOINT_DIMS, Reducer
+from empathynet.labels.store import require_dataset
+from empathynet.store.atomic import atomic_write_json
+from empathynet.tasks.cuetable import CueTable, load_cue_table, speaker_keys
+from empathynet.tasks.spec import check_task_name, read_items, read_spec
+from empathynet.tasks.splits import SPLITS, SplitLeakageError, check_split_leakage
+
+FloatMatrix = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+SHORTCUTS: dict[str, str] = {
+    "option-only": "the options' answer views, not the query",
+    "position-only": "the answer slot",
+    "duration-only": "the options' durations",
+    "identity": "whether an option shares the query's source / speaker",
+}
+ALPHA = 0.01  #: a shortcut fails when the binomial test's p-value is at most this
+TOLERANCE_PP = 2.0  #: on large tasks, a shortcut must sit within chance +- this (points)
+LARGE_ITEMS = 10_000  #: scored items from which the tolerance applies
+
+
+@dataclass(frozen=True)
+class ShortcutResult:
+    """One shortcut model's score on the test split and its verdict."""
+
+    name: str
+    sees: str
+    items: int
+    correct: int
+    accuracy: float | None
+    chance: float
+    p_value: float | None  #: one-sided binomial test, accuracy > chance
+    tolerance_applied: bool
+    passed: bool | None  #: None: not run (see ``detail``)
+    detail: str
+
+    def line(self) -> str:
+        if self.passed is None:
+            return f"{self.name:<14} not run: {self.detail}"
+        verdict = "pass" if self.passed else f"FAIL: {self.detail}"
+        accuracy = 100.0 * (self.accuracy or 0.0)
+        return (
+            f"{self.name:<14} {accuracy:5.1f} % ({self.correct}/{self.items})  "
+            f"p={self.p_value:.3g}  {verdict}"
+        )
+
+
+@dataclass
+class AuditReport:
+    """Every audit of one task."""
+
+    task: str
+    family: str
+    split: str
+    items: int
+    options: int | None
+    chance: float | None
+    shortcuts: list[ShortcutResult]
+    leakage_passed: bool
+    leakage: str
+    seed: int
+    fingerprint: str | None
+    path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.leakage_passed and all(s.passed is not False for s in self.shortcuts)
+
+    @property
+    def failures(self) -> list[str]:
+        """What leaks: the failing shortcuts' names, and ``split-leakage``."""
+        out = [s.name for s in self.shortcuts if s.passed is False]
+        return out + ([] if self.leakage_passed else ["split-leakage"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "family": self.family,
+            "split": self.split,
+            "items": self.items,
+            "options": self.options,
+            "chance": self.chance,
+            "passed": self.passed,
+            "failures": self.failures,
+            "rules": {
+                "alpha": ALPHA,
+                "test": "one-sided exact binomial test, accuracy > chance",
+                "tolerance_pp": TOLERANCE_PP,
+                "tolerance_from_items": LARGE_ITEMS,
+            },
+            "shortcuts": [asdict(s) for s in self.shortcuts],
+            "split_leakage": {"passed": self.leakage_passed, "detail": self.leakage},
+            "notes": self.notes,
+            "seed": self.seed,
+            "dataset_fingerprint": self.fingerprint,
+            "empathynet_version": __version__,
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        }
+
+    def lines(self) -> list[str]:
+        head = f"audit {self.task} ({self.family}), {self.split}: {self.items} items"
+        if self.options is not None and self.chance is not None:
+            head += f", {self.options} options, chance {100 * self.chance:.1f} %"
+        out = [head]
+        out += [f"  {s.line()}" for s in self.shortcuts]
+        out.append(f"  split leakage: {'pass' if self.leakage_passed else 'FAIL'}: {self.leakage}")
+        out += [f"  {note}" for note in self.notes]
+        verdict = "PASS" if self.passed else f"FAIL (leaks: {', '.join(self.failures)})"
+        out.append(f"  verdict: {verdict}")
+        if self.path is not None:
+            out.append(f"  report: {self.path}")
+        return out
+
+
+def audit_path(dataset: str | Path, task: str) -> Path:
+    """Where ``audit_task`` writes its report."""
+    return require_dataset(dataset).root / "reports" / "audits" / f"{check_task_name(task)}.json"
+
+
+def judge(name: str, correct: int, items: int, chance: float) -> ShortcutResult:
+    """The verdict on a shortcut that got ``correct`` of ``items`` right (chance: 0-1)."""
+    from scipy.stats import binomtest
+
+    accuracy = correct / items
+    p_value = float(binomtest(correct, items, chance, alternative="greater").pvalue)
+    large = items >= LARGE_ITEMS
+    off_pp = 100.0 * (accuracy - chance)
+    problems = []
+    if p_value <= ALPHA:
+        problems.append(f"beats chance (p={p_value:.3g} <= {ALPHA})")
+    if large and abs(off_pp) > TOLERANCE_PP:
+        problems.append(f"{off_pp:+.1f} points from chance (more than {TOLERANCE_PP:g})")
+    detail = f"the task leaks through {SHORTCUTS[name]}: " + "; ".join(problems) if problems else ""
+    return ShortcutResult(
+        name,
+        SHORTCUTS[name],
+        items,
+        correct,
+        accuracy,
+        chance,
+        p_value,
+        large,
+        not problems,
+        detail,
+    )
+
+
+def not_run(name: str, chance: float, detail: str) -> ShortcutResult:
+    return ShortcutResult(name, SHORTCUTS[name], 0, 0, None, chance, None, False, None, detail)
+
+
+def pick(scores: FloatMatrix, rng: np.random.Generator) -> IntArray:
+    """Per row the index of the highest score, ties broken uniformly at random."""
+    top = scores >= scores.max(axis=1, keepdims=True) - 1e-12
+    noise = rng.random(scores.shape)
+    return np.asarray(np.argmax(np.where(top, noise, -1.0), axis=1), dtype=np.int64)
+
+
+def learned_choice(
+    train: FloatMatrix,
+    train_answer: IntArray,
+    test: FloatMatrix,
+    rng: np.random.Generator,
+    seed: int,
+) -> IntArray:
+    """Logistic regression on per-option features ``(items, options, features)``."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    def centred(features: FloatMatrix) -> FloatMatrix:
+        flat = features - features.mean(axis=1, keepdims=True)
+        return np.asarray(flat.reshape(-1, features.shape[2]))
+
+    options = train.shape[1]
+    target = (np.arange(options)[None, :] == train_answer[:, None]).ravel().astype(np.int64)
+    scaler = StandardScaler().fit(centred(train))
+    model = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
+    model.fit(scaler.transform(centred(train)), target)
+    scores = model.decision_function(scaler.transform(centred(test)))
+    return pick(np.asarray(scores, dtype=np.float64).reshape(len(test), options), rng)
+
+
+@dataclass(frozen=True)
+class _OptionFacts:
+    """Per item and option: cue-table rows; per item: the query's source and speaker."""
+
+    rows: IntArray  #: (items, options)
+    query_source: IntArray
+    query_speaker: IntArray  #: -1 unknown
+
+
+def option_facts(data: TaskData, cues: CueTable, codes: _Codes) -> _OptionFacts:
+    ids = data.items.column("option_cue_ids").combine_chunks()
+    where = pc.index_in(pc.list_flatten(ids), value_set=cues.cue_ids())
+    if where.null_count:
+        raise ConfigError(
+            f"task {data.name}: {where.null_count} options are not accepted cue groups of the "
+            "dataset (run `empathynet tasks validate`)"
+        )
+    rows = np.asarray(where.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return _OptionFacts(
+        rows.reshape(len(data), data.options),
+        codes.source(data.items.column("source_id")),
+        codes.speaker(data.items.column("speaker")),
+    )
+
+
+class _Codes:
+    """Integer codes of sources and speaker keys shared by the cue table and the items."""
+
+    def __init__(self, cues: CueTable) -> None:
+        self.sources = pc.unique(cues.column("source_id").combine_chunks())
+        self.speakers = pc.drop_null(pc.unique(speaker_keys(cues.column("speaker"))))
+        self.cue_source = self.source(cues.column("source_id"))
+        self.cue_speaker = self.speaker(cues.column("speaker"))
+
+    def source(self, column: pa.ChunkedArray | pa.Array) -> IntArray:
+        index = pc.index_in(column, value_set=self.sources)
+        return np.asarray(pc.fill_null(index, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    def speaker(self, column: pa.ChunkedArray | pa.Array) -> IntArray:
+        index = pc.index_in(speaker_keys(column), value_set=self.speakers)
+        return np.asarray(pc.fill_null(index, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _duration_features(cues: CueTable, facts: _OptionFacts) -> FloatMatrix:
+    log_ms = np.log(np.maximum(cues.duration_ms[facts.rows], 1).astype(np.float64))
+    centred = log_ms - log_ms.mean(axis=1, keepdims=True)
+    rank = np.argsort(np.argsort(log_ms, axis=1, kind="stable"), axis=1, kind="stable")
+    rank = rank / max(facts.rows.shape[1] - 1, 1)
+    return np.stack([centred, centred**2, rank], axis=2)
+
+
+def _identity_features(codes: _Codes, facts: _OptionFacts) -> FloatMatrix:
+    source = codes.cue_source[facts.rows] == facts.query_source[:, None]
+    speaker = codes.cue_speaker[facts.rows]
+    same_speaker = (speaker >= 0) & (speaker == facts.query_speaker[:, None])
+    return np.stack([source, same_speaker], axis=2).astype(np.float64)
+
+
+def _option_only_features(
+    train: TaskData, test: TaskData, seed: int
+) -> tuple[FloatMatrix, FloatMatrix] | str:
+    side = SideFeatures(train.root, train.answer_views, None, defaults=True)
+    if not side.parts:
+        return f"no features for the answer views {'+'.join(side.skipped)}"
+    reducer = Reducer(JOINT_DIMS, seed)
+    out = []
+    for number, data in enumerate((train, test)):
+        option_ids, option_cues = data.option_cues()
+        ids = list(option_cues)
+        values = [option_cues[i] for i in ids]
+        if number == 0:
+            side.fit(values)
+            vectors = reducer.fit_transform(side.transform(values))
+        else:
+            vectors = reducer.transform(side.transform(values))
+        row_of = {cue_id: r for r, cue_id in enumerate(ids)}
+        index = np.asarray([[row_of[c] for c in options] for options in option_ids])
+        out.append(vectors[index])
+    return out[0], out[1]
+
+
+def mcq_shortcuts(
+    dataset: str | Path, task: str, cues: CueTable, seed: int
+) -> tuple[list[ShortcutResult], TaskData]:
+    """The four shortcut audits of an MCQ task (see the module docstring)."""
+    train = load_task_split(dataset, task, "train")
+    test = load_task_split(dataset, task, "test")
+    chance = 1.0 / test.options
+    if len(test) == 0:
+        return [not_run(n, chance, "the test split has no items") for n in SHORTCUTS], test
+    if len(train) == 0:
+        reason = "the train split has no items to learn from"
+        return [
+            ShortcutResult(n, SHORTCUTS[n], len(test), 0, None, chance, None, False, False, reason)
+            for n in SHORTCUTS
+        ], test
+    rng = np.random.default_rng(seed)
+    answer_train, answer_test = train.answer_index(), test.answer_index()
+
+    def score(name: str, chosen: IntArray) -> ShortcutResult:
+        return judge(name, int((chosen == answer_test).sum()), len(test), chance)
+
+    results = []
+    features = _option_only_features(train, test, seed)
+    if isinstance(features, str):
+        results.append(not_run("option-only", chance, features))
+    else:
+        chosen = learned_choice(features[0], answer_train, features[1], rng, seed)
+        results.append(score("option-only", chosen))
+
+    slot_counts = np.bincount(answer_train, minlength=test.options)
+    best = int(np.argmax(slot_counts))  # lowest slot on ties
+    results.append(score("position-only", np.full(len(test), best, dtype=np.int64)))
+
+    codes = _Codes(cues)
+    facts_train = option_facts(train, cues, codes)
+    facts_test = option_facts(test, cues, codes)
+    builders: list[tuple[str, Callable[[_OptionFacts], FloatMatrix]]] = [
+        ("duration-only", lambda f: _duration_features(cues, f)),
+        ("identity", lambda f: _identity_features(codes, f)),
+    ]
+    for name, build in builders:
+        chosen = learned_choice(build(facts_train), answer_train, build(facts_test), rng, seed)
+        results.append(score(name, chosen))
+    return results, test
+
+
+def split_leakage(dataset: str | Path, task: str, spec: dict[str, Any], cues: CueTable) -> str:
+    """Raise ``SplitLeakageError`` when items, sources or known speakers (of the items and
+    of their MCQ options) are in several splits; else a one-line summary."""
+    codes = _Codes(cues)
+    where = Path(dataset) / "tasks" / task
+    split_code: list[IntArray] = []
+    source: list[IntArray] = []
+    speaker: list[IntArray] = []
+    names: list[str] = []
+    seen: dict[str, str] = {}
+    for number, split in enumerate(SPLITS):
+        items = read_items(dataset, task, split)
+        for item_id in items.column("item_id").to_pylist():
+            if item_id in seen:
+                raise SplitLeakageError(
+                    f"split leakage: item {item_id} is in both {seen[item_id]} and {split}",
+                    str(where),
+                )
+            seen[item_id] = split
+        split_code.append(np.full(items.num_rows, number, dtype=np.int64))
+        source.append(codes.source(items.column("source_id")))
+        speaker.append(codes.speaker(items.column("speaker")))
+        names += [f"of item {i}" for i in items.column("item_id").to_pylist()]
+        if spec["family"] == "mcq" and items.num_rows:
+            flat = pc.list_flatten(items.column("option_cue_ids").combine_chunks())
+            rows = np.asarray(
+                pc.fill_null(pc.index_in(flat, value_set=cues.cue_ids()), -1).to_numpy(
+                    zero_copy_only=False
+                ),
+                dtype=np.int64,
+            )
+            known = rows >= 0
+            split_code.append(np.full(int(known.sum()), number, dtype=np.int64))
+            source.append(codes.cue_source[rows[known]])
+            speaker.append(codes.cue_speaker[rows[known]])
+            names += [f"of option {c}" for c, k in zip(flat.to_pylist(), known, strict=True) if k]
+    all_source = np.concatenate(source) if source else np.zeros(0, dtype=np.int64)
+    all_speaker = np.concatenate(speaker) if speaker else np.zeros(0, dtype=np.int64)
+    source_names = codes.sources.to_pylist()
+    speaker_names = codes.speakers.to_pylist()
+
+    def describe(row: int, kind: str) -> str:
+        if kind == "source":
+            return f"{source_names[int(all_source[row])]} ({names[row]})"
+        return f"{speaker_names[int(all_speaker[row])]!r} ({names[row]})"
+
+    check_split_leakage(
+        np.concatenate(split_code) if split_code else np.zeros(0, dtype=np.int64),
+        all_source,
+        all_speaker,
+        describe,
+        where,
+    )
+    sources = len(np.unique(all_source[all_source >= 0]))
+    speakers = len(np.unique(all_speaker[all_speaker >= 0]))
+    return (
+        f"{len(seen)} items; {sources} sources and {speakers} known speakers"
+        + (" (items and options)" if spec["family"] == "mcq" else "")
+        + ", each in one split"
+    )
+
+
+def audit_task(dataset: str | Path, task: str, *, seed: int = 0, write: bool = True) -> AuditReport:
+    """Run every audit of ``task`` (see the module docstring); write the JSON report."""
+    spec = read_spec(dataset, task)
+    cues = load_cue_table(dataset)
+    try:
+        leakage = split_leakage(dataset, task, spec, cues)
+        leakage_passed = True
+    except SplitLeakageError as error:
+        leakage, leakage_passed = error.message, False
+    notes: list[str] = []
+    if spec["family"] == "mcq":
+        shortcuts, test = mcq_shortcuts(dataset, task, cues, seed)
+        options: int | None = test.options
+        chance: float | None = 1.0 / test.options
+        items = len(test)
+        if not items:
+            dropped = ", ".join(f"{k} {v}" for k, v in spec.get("dropped", {}).items() if v)
+            notes.append(f"no test items (dropped: {dropped or 'none'}): nothing to audit")
+    else:
+        shortcuts, options, chance = [], None, None
+        items = int(spec.get("files", {}).get("test", {}).get("items", 0))
+        notes.append(f"shortcut audits apply to MCQ tasks; {spec['family']}: split leakage only")
+    report = AuditReport(
+        task,
+        str(spec["family"]),
+        "test",
+        items,
+        options,
+        chance,
+        shortcuts,
+        leakage_passed,
+        leakage,
+        seed,
+        spec.get("dataset", {}).get("fingerprint"),
+        notes=notes,
+    )
+    if write:
+        report.path = audit_path(dataset, task)
+        report.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(report.path, report.to_dict())
+    return report
