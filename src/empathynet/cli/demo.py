@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from empathynet.evaluate.leaderboard import leaderboard, leaderboard_lines
 from empathynet.labels import import_labels
 from empathynet.pipeline.build import build_dataset, read_manifest
 from empathynet.tasks import make_suite
@@ -30,7 +31,8 @@ def add_parser(commands: Any) -> None:
             "cover the cases the pipeline must handle: a large single face, a small face, two "
             "faces, no face, a shot cut inside a sentence, dialogue, no audio stream, a corrupt "
             "file. Then build a dataset from them, print what became of each clip, label the "
-            "accepted cues and make the standard task suite."
+            "accepted cues, make the standard task suite, run the baselines and audits and "
+            "print a leaderboard."
         ),
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -90,5 +92,11 @@ def run(args: argparse.Namespace) -> int:
     suite = make_suite(dataset, "standard", seed=args.seed, overwrite=True)
     print("tasks (standard suite):")
     for line in suite.lines():
+        print(f"  {line}")
+
+    print("\nrunning the baselines and audits ...", file=sys.stderr)
+    board = leaderboard(dataset, seed=args.seed)
+    print("\nleaderboard (test split; trained on train):")
+    for line in leaderboard_lines(board):
         print(f"  {line}")
     return 0

@@ -1,0 +1,108 @@
+"""Run every applicable baseline and the audits on a dataset's tasks: a leaderboard.
+
+``leaderboard(dataset)`` trains each baseline on a task's train split, scores it on the
+test split with the harness (95 % bootstrap intervals), audits the task, and returns
+the rows; ``leaderboard_lines`` formats them as a table. A baseline whose optional
+dependency is missing (the sentence embedding needs the ``embed`` extra) is listed as
+not run, with the reason, never silently left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from empathynet.errors import MissingDependencyError
+from empathynet.evaluate.audits import audit_task
+from empathynet.evaluate.baselines import applicable_baselines, run_baseline
+from empathynet.tasks import list_tasks, read_spec
+
+#: The headline figure shown per family (higher is better except bits per dimension).
+HEADLINE = {"classification": "top1", "mcq": "accuracy", "generation": "bits_per_dim"}
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One baseline on one task (``value`` None: not run or nothing to score)."""
+
+    task: str
+    family: str
+    model: str
+    metric: str
+    items: int
+    value: float | None
+    low: float | None
+    high: float | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Board:
+    """The leaderboard rows and each task's audit verdict."""
+
+    rows: list[BoardRow]
+    audits: dict[str, str]  #: task -> "passed" or "FAILED: <shortcuts>"
+
+
+def leaderboard(dataset: str | Path, *, split: str = "test", seed: int = 0) -> Board:
+    """Run every applicable baseline on every task of ``dataset`` and audit each task."""
+    rows: list[BoardRow] = []
+    audits: dict[str, str] = {}
+    for task in list_tasks(dataset):
+        spec = read_spec(dataset, task.name)
+        family = str(spec["family"])
+        metric = HEADLINE[family]
+        for model in applicable_baselines(spec):
+            try:
+                run = run_baseline(dataset, task.name, model, split=split, seed=seed)
+            except MissingDependencyError as error:
+                rows.append(
+                    BoardRow(
+                        task.name,
+                        family,
+                        model,
+                        metric,
+                        0,
+                        None,
+                        None,
+                        None,
+                        f"not run: {error.message}",
+                    )
+                )
+                continue
+            figure = run.results.metrics.get(metric) if run.results is not None else None
+            note = "" if figure is not None else "no items to score"
+            rows.append(
+                BoardRow(
+                    task.name,
+                    family,
+                    model,
+                    metric,
+                    run.items,
+                    figure.value if figure else None,
+                    figure.low if figure else None,
+                    figure.high if figure else None,
+                    note,
+                )
+            )
+        report = audit_task(dataset, task.name, seed=seed)
+        audits[task.name] = "passed" if report.passed else "FAILED: " + ", ".join(report.failures)
+    return Board(rows, audits)
+
+
+def leaderboard_lines(board: Board) -> list[str]:
+    """The leaderboard as a text table, one line per baseline, tasks in order."""
+    lines = [f"{'task':<22} {'model':<15} {'metric':<13} {'items':>5}  value [95 % CI]"]
+    current = ""
+    for row in board.rows:
+        if row.task != current:
+            current = row.task
+            lines.append(f"{row.task}  (audit: {board.audits.get(row.task, '-')})")
+        if row.value is None:
+            shown = row.note
+        elif row.low is None or row.high is None:
+            shown = f"{row.value:.3f}"
+        else:
+            shown = f"{row.value:.3f} [{row.low:.3f}, {row.high:.3f}]"
+        lines.append(f"{'':<22} {row.model:<15} {row.metric:<13} {row.items:>5}  {shown}")
+    return lines
