@@ -50,6 +50,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
             query="stills",
             answer="audio_blur",
             name="mcq",
+            distractors="any",  # 48 cue groups: too few per speaker
             duration_tolerance_pct=1000,
             split_ratios=(0.5, 0.1, 0.4),
         ),

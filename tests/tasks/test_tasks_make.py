@@ -19,7 +19,7 @@ from empathynet.cli import tasks as tasks_cli
 from empathynet.errors import ConfigError, DatasetError, EmpathyNetError
 from empathynet.labels import import_labels
 from empathynet.tasks.cuetable import load_cue_table
-from empathynet.tasks.make import TaskRequest, make_suite, make_task
+from empathynet.tasks.make import TaskRequest, make_suite, make_task, suite_requests
 from empathynet.tasks.spec import TaskLayout, file_sha256, list_tasks, read_spec
 from empathynet.tasks.validate import TaskValidationError, validate_task
 from empathynet.tasks.views import MissingViewError
@@ -107,11 +107,15 @@ def test_classification_items_are_the_labelled_cue_groups(dataset: Path) -> None
 
 
 def test_mcq_items_meet_every_constraint(dataset: Path) -> None:
-    request = TaskRequest(family="mcq", query="stills", answer="text", seed=4)
+    # "any": big buckets, so unknown-gender answers find unknown-gender distractors
+    request = TaskRequest(family="mcq", query="stills", answer="text", seed=4, distractors="any")
     made = make_task(dataset, request)
     spec = read_spec(dataset, made.name)
     constraints = spec["constraints"]
     assert constraints["options"] == 4
+    assert "identity can solve items" in constraints["distractors"]["rule"]
+    assert "uniform place" in constraints["duration"]["rule"]
+    assert spec["family_version"] == 2
     assert constraints["same_gender"]["status"] == "partly matched"
     assert constraints["same_gender"]["answers_unknown"] > 0
     assert constraints["distinct_answer_content"] == ["text"]
@@ -130,6 +134,9 @@ def test_mcq_items_meet_every_constraint(dataset: Path) -> None:
     assert (cues.class_code[distractors] != cues.class_code[rows][:, None]).all()
     assert (cues.gender_code[distractors] == cues.gender_code[rows][:, None]).all()
     assert (cues.age_code[distractors] == cues.age_code[rows][:, None]).all()
+    # duration rank: the answer is sometimes the shortest option, sometimes the longest
+    rank = (cues.duration_ms[distractors] < cues.duration_ms[rows][:, None]).sum(1)
+    assert set(rank.tolist()) == {0, 1, 2, 3}
     # the option in the answer slot shows the answer's own text, the others other texts
     text = cues.column("text").to_pylist()
     for item, row in enumerate(items.slice(0, 200).to_pylist()):
@@ -293,6 +300,46 @@ def test_validate_catches_forged_items(dataset: Path) -> None:
         validate_task(dataset, name, check_media=False)
     restore()
 
+    # 3b. a distractor replaced by one meeting every rule but the item's duration window
+    speaker = cues.column("speaker").to_pylist()
+    text = cues.column("text").to_pylist()
+    forged_row = None
+    for number, item in enumerate(items):
+        a = ids.index(item["cue_id"])
+        reach = max(500, cues.duration_ms[a])  # beyond every window that holds the answer
+        for i in range(cues.rows):
+            if (
+                ids[i] not in item["option_cue_ids"]
+                and cues.class_code[i] >= 0
+                and cues.group_code[i] != cues.group_code[a]
+                and speaker[i] is not None
+                and speaker[i] == speaker[a]
+                and cues.gender_code[i] == cues.gender_code[a]
+                and cues.age_code[i] == cues.age_code[a]
+                and text[i].strip().lower() != text[a].strip().lower()
+                and abs(cues.duration_ms[i] - cues.duration_ms[a]) > reach
+            ):
+                forged_row = (number, item, ids[i])
+                break
+        if forged_row:
+            break
+    assert forged_row is not None
+    number, item, far = forged_row
+    forged = list(item["option_cue_ids"])
+    forged[(item["answer_index"] + 1) % 4] = far
+    tamper(dataset, name, "train", lambda t: set_cell(t, "option_cue_ids", number, forged))
+    with pytest.raises(TaskValidationError, match="in the item's duration window fails for 1 "):
+        validate_task(dataset, name, check_media=False)
+    restore()
+
+    # 3c. a task made by an older family version (centred windows) must be remade
+    spec = yaml.safe_load(layout.spec.read_text(encoding="utf-8"))
+    spec["family_version"] = 1
+    layout.spec.write_text(yaml.safe_dump(spec, sort_keys=True), encoding="utf-8")
+    with pytest.raises(TaskValidationError, match=r"family version 1.*remake the task"):
+        validate_task(dataset, name, check_media=False)
+    restore()
+
     # 4. an item dropped although it had distractors
     tamper(dataset, name, "test", lambda t: t.slice(1))
     with pytest.raises(TaskValidationError, match="dropped only when no distractors exist"):
@@ -343,6 +390,20 @@ def test_views_the_dataset_lacks_are_errors_and_the_suite_skips_them(tmp_path: P
         "gen-text-from-stills",
     }
     assert [t.name for t in list_tasks(root)] == sorted(t.name for t in result.made)
+    made = read_spec(root, "mcq-text-to-stills")
+    assert made["constraints"]["distractors"]["mode"] == "same-speaker"
+
+
+def test_mcq_distractors_default_to_the_answers_speaker() -> None:
+    # in "any" mode the answer is often the only option from the query's speaker
+    assert TaskRequest(family="mcq", query="text", answer="stills").distractors == "same-speaker"
+    modes = {r.name: r.distractors for r in suite_requests("standard", 0) if r.family == "mcq"}
+    assert len(modes) == 3 and set(modes.values()) == {"same-speaker"}
+    parser = argparse.ArgumentParser(prog="empathynet")
+    tasks_cli.add_parser(parser.add_subparsers(dest="command", required=True))
+    common = ["tasks", "make", "ds", "--family", "mcq", "--query", "text", "--answer", "stills"]
+    assert parser.parse_args(common).distractors == "same-speaker"
+    assert parser.parse_args([*common, "--distractors", "any"]).distractors == "any"
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from empathynet.tasks.mcq import (
     McqRules,
     candidate_counts,
     distinct_ranks,
+    draw_duration_windows,
     exact_candidates,
     identity_codes,
     place_answers,
@@ -124,14 +125,76 @@ def test_duration_window_and_its_drop_reason() -> None:
     duration = np.array([1000, 1100, 1200, 1250, 5000, 9000, 9100, 9200, 9300])
     exclusion = np.array([0, 1, 2, 3, 4, 0, 1, 2, 3])
     rules = McqRules(duration_tolerance_pct=25, duration_tolerance_min_ms=250)
-    result = draw(make_pool(9, duration_ms=duration, exclusion=exclusion), rules)
+    row0_kept = []
+    for seed in range(40):
+        result = draw(make_pool(9, duration_ms=duration, exclusion=exclusion), rules, seed)
+        low, high = result.windows.low_ms, result.windows.high_ms
+        assert ((low <= duration) & (duration <= high)).all()  # every window holds its answer
+        rows, chosen = kept_pairs(result)
+        assert (
+            (duration[chosen] >= low[rows, None]) & (duration[chosen] <= high[rows, None])
+        ).all()
+        # 5000 ms: no other cue group within any window 2 x 1250 ms wide that holds it
+        assert result.reason[4] == 2
+        assert result.dropped()["too_few_close_in_duration"] >= 1
+        if result.kept[0]:
+            assert set(result.distractors[0]) == {1, 2, 3}
+            assert high[0] >= 1250
+        else:  # its window did not reach 1250 ms
+            assert result.reason[0] == 2 and high[0] < 1250
+        row0_kept.append(bool(result.kept[0]))
+    assert 0 < sum(row0_kept) < len(row0_kept)  # the window's place is random
+
+
+def test_duration_windows_are_two_tolerances_wide_at_a_random_place() -> None:
+    rules = McqRules(duration_tolerance_pct=25, duration_tolerance_min_ms=250)
+    # one long duration: windows end at the longest duration given (nothing is longer)
+    short = np.append(np.full(20_000, 600, dtype=np.int64), 30_000)
+    linear = McqRules(duration_tolerance_pct=10, duration_tolerance_min_ms=250)
+    windows = draw_duration_windows(short, linear, np.random.default_rng(0))
+    assert windows.high_ms[-1] == 30_000
+    # below min_ms * 100 / pct (2.5 s) the scale is linear: [a - u * 250, a + (2 - u) * 250]
+    width = (windows.high_ms - windows.low_ms)[:-1]  # 500 ms, the ends rounded inwards
+    assert ((width >= 499) & (width <= 500)).all()
+    offset = (short - windows.low_ms)[:-1]
+    assert offset.min() <= 2 and offset.max() >= 498
+    assert chi_square_p(np.bincount(offset // 50, minlength=10)[:10]) > 0.01
+    long = np.append(np.full(2000, 8000, dtype=np.int64), 30_000)
+    windows = draw_duration_windows(long, rules, np.random.default_rng(0))
+    ratio = (windows.high_ms / windows.low_ms)[:-1]  # logarithmic: a * e^[-u/4, (2 - u)/4]
+    assert np.allclose(ratio, math.exp(0.5), rtol=1e-3)
+    assert (windows.low_ms[:-1] >= 8000 * math.exp(-0.5) - 1).all()
+    assert (windows.high_ms[:-1] <= 8000 * math.exp(0.5) + 1).all()
+    # the same generator state gives the same windows (tasks validate re-derives them)
+    again = draw_duration_windows(long, rules, np.random.default_rng(0))
+    assert np.array_equal(again.low_ms, windows.low_ms)
+    with pytest.raises(ConfigError):
+        draw_duration_windows(np.array([10**9]), rules, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("window", ["random place", "centred"])
+def test_the_answers_duration_rank_is_uniform(window: str) -> None:
+    # Durations from 300 ms to 9 s cross the linear and the logarithmic part of the scale,
+    # and the pool's edges; the answer must still be any rank among the options alike.
+    rng = np.random.default_rng(5)
+    n = 24_000
+    duration = np.exp(rng.uniform(math.log(300), math.log(9000), n)).astype(np.int64)
+    pool = make_pool(n, duration_ms=duration, exclusion=rng.integers(0, 7, n))
+    result = draw(pool, seed=3)
     rows, chosen = kept_pairs(result)
-    tolerance = np.maximum(duration[rows] * 25 // 100, 250)
-    assert (np.abs(duration[chosen] - duration[rows][:, None]) <= tolerance[:, None]).all()
-    # 5000 ms has no other cue group within 1250 ms: bucket big enough, window not
-    assert result.reason[4] == 2
-    assert result.dropped()["too_few_close_in_duration"] >= 1
-    assert result.kept[0] and set(result.distractors[0]) == {1, 2, 3}
+    assert len(rows) > 0.95 * n
+    if window == "centred":
+        # the old rule for comparison: distractors within one tolerance either side
+        tolerance = McqRules().tolerance_ms(duration[rows])
+        near = np.abs(duration[chosen] - duration[rows][:, None]) <= tolerance[:, None]
+        rows, chosen = rows[near.all(1)], chosen[near.all(1)]
+        assert len(rows) > 1000
+    rank = (duration[chosen] < duration[rows][:, None]).sum(1)
+    counts = np.bincount(rank, minlength=4)
+    if window == "centred":
+        assert chi_square_p(counts) < 1e-6  # the answer sits in the middle
+    else:
+        assert chi_square_p(counts) > 0.01, counts
 
 
 def test_infeasible_items_are_dropped_never_filled() -> None:
@@ -163,7 +226,8 @@ def test_same_text_is_never_a_distractor() -> None:
     # another sentence: dropped for that reason, not filled with a same-sentence one
     small = make_pool(5, content=content[:5], exclusion=exclusion[:5])
     assert draw(small).reason[1] == 3  # too_few_distinct_content
-    assert len(exact_candidates(small, McqRules(), 1)) < 3
+    small_draw = draw(small)
+    assert len(exact_candidates(small, small_draw.windows, 1)) < 3
 
 
 def test_identity_modes() -> None:
@@ -189,12 +253,12 @@ def test_counts_agree_with_the_sampler() -> None:
         duration_ms=rng.integers(500, 8000, n),
     )
     rules = McqRules()
-    in_window, in_bucket = candidate_counts(pool, rules)
     result = sample_distractors(pool, rules, np.random.default_rng(0))
+    in_window, in_bucket = candidate_counts(pool, result.windows)
     assert np.array_equal(result.kept, in_window >= 3)
     assert (in_bucket >= in_window).all()
     for row in rng.choice(n, 50, replace=False):
-        assert len(exact_candidates(pool, rules, int(row))) == in_window[row]
+        assert len(exact_candidates(pool, result.windows, int(row))) == in_window[row]
 
 
 def test_distractor_sets_are_uniform_over_the_allowed_ones() -> None:

@@ -43,8 +43,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--talks",
         type=int,
-        default=14,
-        help="extra clips of a face saying sentences of known emotion (default 14), so the "
+        default=10,
+        help="extra clips of a face saying sentences of known emotion (default 10), so the "
         "tasks have enough cue groups",
     )
     parser.set_defaults(run=run)
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     print(f"generating demo media in {media_dir} ...", file=sys.stderr)
     clips = generate_demo_media(media_dir, seed=args.seed)
-    clips += generate_demo_talks(media_dir, count=args.talks, seed=args.seed)
+    clips += generate_demo_talks(media_dir, count=args.talks, per_clip=8, seed=args.seed)
     print(f"  {len(clips)} clips in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
     dataset = out / "dataset"

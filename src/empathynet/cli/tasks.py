@@ -69,22 +69,25 @@ def add_parser(commands: Any) -> None:
     make.add_argument(
         "--distractors",
         choices=DISTRACTOR_MODES,
-        default="any",
-        help="MCQ: where distractors come from (default any)",
+        default="same-speaker",
+        help="MCQ: where distractors come from: the answer's speaker (its source when the "
+        "speaker is unknown; default), its source, or any (then identity solves items: the "
+        "answer is often the only option from the query's speaker)",
     )
     make.add_argument(
         "--duration-tolerance",
         type=int,
         default=25,
         metavar="PCT",
-        help="MCQ: distractor duration within PCT %% of the answer's (default 25)",
+        help="MCQ: distractor durations come from a window 2 x PCT %% of the answer's "
+        "duration wide that holds the answer at a random place (default 25)",
     )
     make.add_argument(
         "--duration-tolerance-ms",
         type=int,
         default=250,
         metavar="MS",
-        help="MCQ: ... or within MS milliseconds, whichever is larger (default 250)",
+        help="MCQ: ... or 2 x MS milliseconds wide, whichever is larger (default 250)",
     )
     make.add_argument(
         "--split-ratios",

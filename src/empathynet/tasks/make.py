@@ -66,7 +66,9 @@ class TaskRequest:
     name: str | None = None
     seed: int = 0
     options: int = 4  #: MCQ options (answer included)
-    distractors: str = "any"  #: MCQ: any, same-source, same-speaker
+    #: MCQ: same-speaker (else same source when unknown), same-source, or any (identity
+    #: then solves items: the answer is often the only option from the query's speaker)
+    distractors: str = "same-speaker"
     duration_tolerance_pct: int = 25  #: MCQ distractor duration rule
     duration_tolerance_min_ms: int = 250
     split_ratios: tuple[float, float, float] = DEFAULT_RATIOS

@@ -9,26 +9,40 @@ other cue groups that
    "unknown" matches only "unknown": such items are counted as unmatched in the spec);
 3. belong to another class than the answer, and to another class group when the
    taxonomy groups classes;
-4. are close in duration: ``|d - a| <= max(min_ms, a * pct / 100)`` (integer ms);
+4. have a duration in the item's **duration window**, which holds the answer's
+   duration ``a`` at a uniform random place. Durations are measured in tolerances
+   (``tol(d) = max(min_ms, d * pct // 100)`` ms; on the scale ``T`` of
+   ``duration_scale``: linear in ms below ``min_ms * 100 / pct``, logarithmic above), and
+   the window is 2 tolerances wide: ``[T(a) - u, T(a) - u + 2]`` with ``u`` uniform in
+   ``[0, 2]`` (fixed point, integer). For short answers that is ``[a - u * min_ms,
+   a + (2 - u) * min_ms]`` ms; for long ones about ``a * [e^(-u * pct/100),
+   e^((2 - u) * pct/100)]``. As every window is equally likely to be drawn for every
+   answer it holds, the answer is, given its window, distributed like its distractors:
+   its duration rank among the options is uniform (a window centred on the answer, or
+   one whose width depends on the answer, makes duration a shortcut);
 5. in ``same-source`` mode come from the answer's source, in ``same-speaker`` mode
    from the answer's speaker when it is known, else from its source — so identity
-   cannot solve the item;
+   cannot solve the item (in ``any`` mode the answer is often the only option from the
+   query's source / speaker, and a model that recognises a voice or face solves it);
 6. when the answer shows text or sound tags, do not show the same text / tags
    (compared trimmed and case-folded), so that no item has two right answers.
 
-Distractors are drawn uniformly among all cue groups that meet 1-6, without
-replacement, with a seeded generator; the answer's position is uniform over the N
-slots. An item that has fewer than N-1 such cue groups is **dropped and counted** by
-reason (``too_few_in_bucket``: not enough cue groups of another class in its split,
-gender, age band [and identity]; ``too_few_close_in_duration``; ``too_few_distinct_content``),
-never filled with weaker distractors.
+The task's generator (``item_generator(seed)``) first draws every window
+(``draw_duration_windows``, one offset per labelled cue group in cue-table order), so
+``tasks validate`` re-derives them from the seed; then distractors are drawn uniformly
+among all cue groups that meet 1-6, without replacement; the answer's position is
+uniform over the N slots. An item that has fewer than N-1 such cue groups is **dropped
+and counted** by reason (``too_few_in_bucket``: not enough cue groups of another class
+in its split, gender, age band [and identity]; ``too_few_close_in_duration``: not
+enough in its window; ``too_few_distinct_content``), never filled with weaker
+distractors.
 
 The sampler is vectorised: cue groups are sorted by (split, gender, age band, identity,
 duration), so each bucket is a contiguous run sorted by duration and each item's
-duration window is a range ``[lo, hi)`` found by binary search. Excluding the answer's
-class group is done per group with a prefix count: the r-th cue group of another
-group in ``[lo, hi)`` is ``others[lo - before(lo) + r]``, where ``others`` lists the
-positions not in the group — O(1) per draw, O(N log N) in all.
+duration window is a range ``[lo, hi)`` of sorted positions found by binary search.
+Excluding the answer's class group is done per group with a prefix count: the r-th cue
+group of another group in ``[lo, hi)`` is ``others[lo - before(lo) + r]``, where
+``others`` lists the positions not in the group — O(1) per draw, O(N log N) in all.
 """
 
 from __future__ import annotations
@@ -64,6 +78,7 @@ DROP_REASONS: tuple[str, ...] = (
 )
 #: Largest option count; more would need an ever larger pool per bucket.
 MAX_OPTIONS = 26
+_RNG_STREAM = 1  # the MCQ generator's stream of the task seed (splits use the seed itself)
 
 Codes = npt.NDArray[np.int64]
 
@@ -73,9 +88,11 @@ class McqRules:
     """The distractor rules of a multiple-choice task."""
 
     options: int = 4
-    distractors: str = "any"  #: one of DISTRACTOR_MODES
-    duration_tolerance_pct: int = 25  #: distractor within this % of the answer's duration
-    duration_tolerance_min_ms: int = 250  #: ... or within this many ms, whichever is larger
+    distractors: str = "same-speaker"  #: one of DISTRACTOR_MODES
+    #: A duration's tolerance is this % of it, or ``duration_tolerance_min_ms`` if larger;
+    #: the duration window is 2 tolerances wide (see the module docstring).
+    duration_tolerance_pct: int = 25
+    duration_tolerance_min_ms: int = 250
 
     def __post_init__(self) -> None:
         if not 2 <= self.options <= MAX_OPTIONS:
@@ -88,9 +105,69 @@ class McqRules:
             raise ConfigError("duration tolerances must be 0 or more")
 
     def tolerance_ms(self, duration_ms: Codes) -> Codes:
-        """Largest allowed ``|distractor - answer|`` duration difference per answer, ms."""
+        """One tolerance per duration: ``max(min_ms, d * pct // 100, 1)``, ms.
+
+        The duration window is two tolerances wide (see the module docstring); under
+        1 ms counts as 1 ms.
+        """
         relative = duration_ms * self.duration_tolerance_pct // 100
-        return np.maximum(relative, self.duration_tolerance_min_ms).astype(np.int64)
+        return np.maximum(np.maximum(relative, self.duration_tolerance_min_ms), 1).astype(np.int64)
+
+
+#: Fixed-point units of the duration scale per tolerance (integer, so exact everywhere).
+SCALE_UNITS = 1 << 32
+#: Longest duration the scale is tabulated for (one int64 per ms: 24 h -> 691 MB).
+MAX_SCALE_MS = 24 * 3600 * 1000
+
+
+def duration_scale(max_ms: int, rules: McqRules) -> Codes:
+    """``T(d)`` for ``d = 0..max_ms`` ms: ``sum(SCALE_UNITS // tolerance_ms(x), x < d)``.
+
+    Durations measured in tolerances: linear below ``min_ms * 100 / pct``, logarithmic
+    above. A window of constant width on this scale is the same for every answer it
+    holds, which is what makes the answer's duration rank uniform.
+    """
+    if max_ms > MAX_SCALE_MS:
+        raise ConfigError(
+            f"a cue group lasts {max_ms} ms (over 24 h); check the manifest's start/end times"
+        )
+    step = SCALE_UNITS // rules.tolerance_ms(np.arange(max(max_ms, 0), dtype=np.int64))
+    return np.concatenate([[0], np.cumsum(step)]).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class DurationWindows:
+    """Per pool row: the durations its distractors may have, ``[low_ms, high_ms]`` inclusive."""
+
+    low_ms: Codes
+    high_ms: Codes
+
+
+def item_generator(seed: int) -> np.random.Generator:
+    """The generator an MCQ task of ``seed`` draws its windows, distractors and slots from."""
+    return np.random.default_rng((seed, _RNG_STREAM))
+
+
+def draw_duration_windows(
+    duration_ms: Codes, rules: McqRules, rng: np.random.Generator
+) -> DurationWindows:
+    """One duration window per answer duration (ms), with one ``rng.integers`` call.
+
+    On the scale ``T`` of ``duration_scale``, the window is ``[T(a) - offset,
+    T(a) - offset + 2 * SCALE_UNITS]`` with ``offset`` uniform in ``0..2 * SCALE_UNITS``;
+    returned as the durations in ms whose ``T`` falls in it, cut at 0 and at the longest
+    of ``duration_ms`` (nothing in the pool is longer).
+    """
+    duration = np.asarray(duration_ms, dtype=np.int64)
+    if len(duration) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return DurationWindows(empty, empty)
+    scale = duration_scale(int(duration.max()), rules)
+    low_t = scale[duration] - rng.integers(0, 2 * SCALE_UNITS + 1, size=len(duration))
+    high_t = low_t + 2 * SCALE_UNITS
+    low = np.searchsorted(scale, low_t, "left").astype(np.int64)
+    high = (np.searchsorted(scale, high_t, "right") - 1).astype(np.int64)
+    return DurationWindows(low, high)
 
 
 @dataclass(frozen=True)
@@ -128,7 +205,7 @@ class _Windows:
     bucket_hi: Codes
 
 
-def _windows(pool: DistractorPool, rules: McqRules) -> _Windows:
+def _windows(pool: DistractorPool, durations: DurationWindows) -> _Windows:
     n = len(pool)
     duration = pool.duration_ms
     order = np.lexsort((duration, pool.identity, pool.age, pool.gender, pool.split))
@@ -144,13 +221,14 @@ def _windows(pool: DistractorPool, rules: McqRules) -> _Windows:
     starts = np.flatnonzero(change)
     ends = np.append(starts[1:], n)
     sorted_duration = duration[order]
-    tolerance = rules.tolerance_ms(sorted_duration)
-    span = int(sorted_duration.max()) + int(tolerance.max()) + 1
+    low = durations.low_ms[order]
+    high = durations.high_ms[order]
+    span = max(int(sorted_duration.max()), int(high.max())) + 1
     if (int(bucket[-1]) + 1) * span >= 2**62:
         raise ConfigError("durations too long to index; check the manifest's start/end times")
     key = bucket * span + sorted_duration
-    lo = np.searchsorted(key, bucket * span + np.maximum(sorted_duration - tolerance, 0), "left")
-    hi = np.searchsorted(key, bucket * span + sorted_duration + tolerance, "right")
+    lo = np.searchsorted(key, bucket * span + low, "left")
+    hi = np.searchsorted(key, bucket * span + high, "right")
     return _Windows(order.astype(np.int64), lo, hi, starts[bucket], ends[bucket])
 
 
@@ -162,12 +240,12 @@ def _groups(exclusion_sorted: Codes) -> Iterator[tuple[Codes, Codes, Codes]]:
         yield np.flatnonzero(mine), prefix, np.flatnonzero(~mine)
 
 
-def candidate_counts(pool: DistractorPool, rules: McqRules) -> tuple[Codes, Codes]:
+def candidate_counts(pool: DistractorPool, durations: DurationWindows) -> tuple[Codes, Codes]:
     """Per pool row: cue groups meeting rules 1-5 ``(in its duration window, in its bucket)``.
 
     Rule 6 (distinct content) is not counted here; see ``exact_candidates``.
     """
-    windows = _windows(pool, rules)
+    windows = _windows(pool, durations)
     in_window = np.zeros(len(pool), dtype=np.int64)
     in_bucket = np.zeros(len(pool), dtype=np.int64)
     for rows, prefix, _ in _groups(pool.exclusion[windows.order]):
@@ -178,16 +256,16 @@ def candidate_counts(pool: DistractorPool, rules: McqRules) -> tuple[Codes, Code
     return in_window, in_bucket
 
 
-def exact_candidates(pool: DistractorPool, rules: McqRules, row: int) -> Codes:
+def exact_candidates(pool: DistractorPool, durations: DurationWindows, row: int) -> Codes:
     """Pool rows meeting all six rules for answer ``row`` (slow: one row at a time)."""
-    tolerance = int(rules.tolerance_ms(pool.duration_ms[row : row + 1])[0])
     ok = (
         (pool.split == pool.split[row])
         & (pool.gender == pool.gender[row])
         & (pool.age == pool.age[row])
         & (pool.identity == pool.identity[row])
         & (pool.exclusion != pool.exclusion[row])
-        & (np.abs(pool.duration_ms - pool.duration_ms[row]) <= tolerance)
+        & (pool.duration_ms >= durations.low_ms[row])
+        & (pool.duration_ms <= durations.high_ms[row])
     )
     if pool.content[row] >= 0:
         ok &= pool.content != pool.content[row]
@@ -218,6 +296,7 @@ class DistractorDraw:
 
     distractors: Codes  #: (rows, options - 1) pool rows
     reason: npt.NDArray[np.int8]  #: 0 kept, else 1 + index into DROP_REASONS
+    windows: DurationWindows  #: the duration window of every pool row
 
     @property
     def kept(self) -> npt.NDArray[np.bool_]:
@@ -232,10 +311,14 @@ class DistractorDraw:
 def sample_distractors(
     pool: DistractorPool, rules: McqRules, rng: np.random.Generator
 ) -> DistractorDraw:
-    """Draw ``rules.options - 1`` distractors for every pool row (see module docstring)."""
+    """Draw ``rules.options - 1`` distractors for every pool row (see module docstring).
+
+    The first draw from ``rng`` is ``draw_duration_windows(pool.duration_ms, rules, rng)``.
+    """
     k = rules.options - 1
     n = len(pool)
-    windows = _windows(pool, rules)
+    durations = draw_duration_windows(pool.duration_ms, rules, rng)
+    windows = _windows(pool, durations)
     order = windows.order
     chosen = np.full((n, k), -1, dtype=np.int64)  # in sorted positions
     reason = np.zeros(n, dtype=np.int8)  # in sorted positions
@@ -257,7 +340,7 @@ def sample_distractors(
     position_of[order] = np.arange(n)
     for position in kept[clash].tolist():
         # Rare (repeated sentences): redraw this item exactly among all allowed cue groups.
-        allowed = exact_candidates(pool, rules, int(order[position]))
+        allowed = exact_candidates(pool, durations, int(order[position]))
         if len(allowed) < k:
             reason[position] = 3
             chosen[position] = -1
@@ -270,7 +353,7 @@ def sample_distractors(
     good = reason == 0
     distractors[order[good]] = order[chosen[good]]
     out_reason[order] = reason
-    return DistractorDraw(distractors, out_reason)
+    return DistractorDraw(distractors, out_reason, durations)
 
 
 def place_answers(
@@ -288,8 +371,8 @@ def place_answers(
 # --- items -------------------------------------------------------------------------------
 
 FAMILY = "mcq"
-FAMILY_VERSION = 1
-_RNG_STREAM = 1  # the MCQ generator's stream of the task seed (splits use the seed itself)
+#: 2: duration windows hold the answer at a random place (1: centred on it).
+FAMILY_VERSION = 2
 CONTENT_VIEWS: tuple[str, ...] = ("text", "nonverbal")
 
 
@@ -346,7 +429,7 @@ def build_mcq_items(
     eligible = np.flatnonzero(cues.class_code >= 0).astype(np.int64)
     require_views(cues, query + answer, eligible)
     pool = mcq_pool(cues, splits, eligible, answer, rules.distractors)
-    rng = np.random.default_rng((seed, _RNG_STREAM))
+    rng = item_generator(seed)
     draw = sample_distractors(pool, rules, rng)
     answers = np.flatnonzero(draw.kept).astype(np.int64)
     options, position = place_answers(answers, draw.distractors[answers], rules.options, rng)
@@ -401,14 +484,19 @@ def build_mcq_items(
                 "status": _matching(age_known, len(answers) - age_known),
             },
             "duration": {
-                "rule": "|distractor - answer| <= max(min_ms, answer * pct / 100), integer ms",
+                "rule": "distractor duration d in the item's window: T(a) - u <= T(d) <= "
+                "T(a) - u + 2, T the duration in tolerances (tol(d) = max(min_ms, d * pct // "
+                "100) ms; linear below min_ms * 100 / pct, logarithmic above), u uniform in "
+                "[0, 2] drawn from the seed: the window holds the answer a at a uniform place",
                 "pct": rules.duration_tolerance_pct,
                 "min_ms": rules.duration_tolerance_min_ms,
             },
             "distractors": {
                 "mode": rules.distractors,
                 "rule": {
-                    "any": "any cue group meeting the other constraints",
+                    "any": "any cue group meeting the other constraints; identity can solve "
+                    "items (the answer is often the only option from the query's source / "
+                    "speaker)",
                     "same-source": "from the answer's source",
                     "same-speaker": "from the answer's speaker when known, else its source",
                 }[rules.distractors],

@@ -11,11 +11,11 @@ from the dataset (its cue table, labels and the spec's seed) and compares.
 * classification: every labelled cue group is an item with its label;
 * multiple choice: N options, the answer in its slot, and every distractor distinct,
   from another cue group of the same split, labelled, of another class (and class
-  group), with the answer's gender and age band, within the duration tolerance, of
-  the answer's identity in same-source / same-speaker mode, and with other text / tags
-  when the answer shows them; every cue group that could have an item has one, every
-  dropped one truly cannot (recounted), and the dropped counts and answer-position
-  counts equal the spec's;
+  group), with the answer's gender and age band, in the item's duration window
+  (re-drawn from the seed), of the answer's identity in same-source / same-speaker
+  mode, and with other text / tags when the answer shows them; every cue group that
+  could have an item has one, every dropped one truly cannot (recounted), and the
+  dropped counts and answer-position counts equal the spec's;
 * generation: every cue group with a non-empty target is an item with the right
   ``target_dims``.
 
@@ -40,7 +40,7 @@ from empathynet.store.layout import safe_join
 from empathynet.tasks import generation, mcq
 from empathynet.tasks.cuetable import CueTable, load_cue_table
 from empathynet.tasks.items import take
-from empathynet.tasks.make import TaskRequest, check_leakage, split_cues
+from empathynet.tasks.make import FAMILY_VERSIONS, TaskRequest, check_leakage, split_cues
 from empathynet.tasks.spec import TaskLayout, file_sha256, read_spec
 from empathynet.tasks.splits import SPLITS, SplitAssignment
 from empathynet.tasks.views import FILE_KINDS, view
@@ -131,7 +131,7 @@ def _request_from_spec(spec: dict[str, Any]) -> TaskRequest:
         name=spec["name"],
         seed=int(spec["seed"]),
         options=int(constraints.get("options", 4)),
-        distractors=str(constraints.get("distractors", {}).get("mode", "any")),
+        distractors=str(constraints.get("distractors", {}).get("mode", "same-speaker")),
         duration_tolerance_pct=int(duration.get("pct", 25)),
         duration_tolerance_min_ms=int(duration.get("min_ms", 250)),
         split_ratios=(float(ratios["train"]), float(ratios["validation"]), float(ratios["test"])),
@@ -206,6 +206,14 @@ def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -
         raise TaskValidationError(
             "the dataset changed since the task was made (fingerprint "
             f"{spec['dataset']['fingerprint'][:19]} != {cues.fingerprint[:19]}); remake the task",
+            layout.spec,
+        )
+    version = FAMILY_VERSIONS.get(spec["family"])
+    if spec.get("family_version") != version:
+        raise TaskValidationError(
+            f"the task was made by {spec['family']} family version "
+            f"{spec.get('family_version')}, this empathynet makes version {version}: items "
+            "differ between versions; remake the task",
             layout.spec,
         )
     items = _read_items(layout, spec)
@@ -332,12 +340,21 @@ def _check_mcq(
     )
     check.require("distractors have the answer's gender", same(cues.gender_code))
     check.require("distractors have the answer's age band", same(cues.age_code))
-    tolerance = rules.tolerance_ms(cues.duration_ms[rows])
-    gap = np.abs(cues.duration_ms[distractors] - cues.duration_ms[rows][:, None])
+    # The windows are the generator's first draw (see ``mcq``): re-derive them exactly.
+    eligible = np.flatnonzero(cues.class_code >= 0).astype(np.int64)
+    pool = mcq.mcq_pool(cues, splits, eligible, request.answer_views, rules.distractors)
+    windows = mcq.draw_duration_windows(
+        pool.duration_ms, rules, mcq.item_generator(int(spec["seed"]))
+    )
+    check.require("every item is a labelled cue group", cues.class_code[rows] >= 0)
+    slot = np.searchsorted(eligible, rows)  # eligible is sorted and holds every item row
+    low, high = windows.low_ms[slot][:, None], windows.high_ms[slot][:, None]
+    duration = cues.duration_ms[distractors]
     check.require(
-        "distractors are close in duration",
-        (gap <= tolerance[:, None]).all(1),
-        f"within max({rules.duration_tolerance_min_ms} ms, {rules.duration_tolerance_pct} %)",
+        "distractors are in the item's duration window",
+        ((duration >= low) & (duration <= high)).all(1),
+        f"2 tolerances of max({rules.duration_tolerance_min_ms} ms, "
+        f"{rules.duration_tolerance_pct} %) wide, at a seeded place",
     )
     identity = mcq.identity_codes(rules.distractors, cues.source_code, cues.speaker_code)
     check.require(f"distractors meet the {rules.distractors} identity rule", same(identity))
@@ -352,9 +369,7 @@ def _check_mcq(
         check.same_column(items, f"option_{name}", pa.ListArray.from_arrays(offsets, expected))
 
     # Every cue group that could have an item has one; every dropped one could not.
-    eligible = np.flatnonzero(cues.class_code >= 0).astype(np.int64)
-    pool = mcq.mcq_pool(cues, splits, eligible, request.answer_views, rules.distractors)
-    in_window, in_bucket = mcq.candidate_counts(pool, rules)
+    in_window, in_bucket = mcq.candidate_counts(pool, windows)
     k = n_options - 1
     has_item = np.isin(eligible, rows)
     check.require(
@@ -363,7 +378,7 @@ def _check_mcq(
     )
     maybe = np.flatnonzero(~has_item & (in_window >= k))
     content_dropped = sum(
-        1 for i in maybe.tolist() if len(mcq.exact_candidates(pool, rules, i)) < k
+        1 for i in maybe.tolist() if len(mcq.exact_candidates(pool, windows, i)) < k
     )
     check.require(
         "every droppable cue group was dropped only when no distractors exist",

@@ -1,6 +1,6 @@
 """More demo clips: one large speaking face saying sentences of known emotion.
 
-``generate_demo_talks`` writes ``talk_01.mp4`` + ``.srt`` ... each with four sentences,
+``generate_demo_talks`` writes ``talk_01.mp4`` + ``.srt`` ... each with a few sentences,
 one per line of ``TALK_SENTENCES`` in turn, so the demo dataset has enough labelled cue
 groups over enough sources for splits and multiple-choice tasks. The intended class of
 each sentence is in ``TALK_SENTENCES``; ``demo_labels`` turns it into annotator votes.
