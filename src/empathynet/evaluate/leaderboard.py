@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from empathynet.errors import MissingDependencyError
+from empathynet.errors import DatasetError, MissingDependencyError
 from empathynet.evaluate.audits import audit_task
 from empathynet.evaluate.baselines import applicable_baselines, run_baseline
 from empathynet.tasks import list_tasks, read_spec
@@ -46,9 +46,18 @@ class Board:
 
 def leaderboard(dataset: str | Path, *, split: str = "test", seed: int = 0) -> Board:
     """Run every applicable baseline on every task of ``dataset`` and audit each task."""
+    if not (Path(dataset) / "dataset.json").is_file():
+        raise DatasetError("not an EmpathyNet dataset (no dataset.json)", dataset)
+    tasks = list_tasks(dataset)
+    if not tasks:
+        raise DatasetError(
+            "this dataset has no tasks yet: make some with "
+            "'empathynet tasks make DATASET --suite standard'",
+            dataset,
+        )
     rows: list[BoardRow] = []
     audits: dict[str, str] = {}
-    for task in list_tasks(dataset):
+    for task in tasks:
         spec = read_spec(dataset, task.name)
         family = str(spec["family"])
         metric = HEADLINE[family]
