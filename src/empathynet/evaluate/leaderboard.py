@@ -103,15 +103,21 @@ def leaderboard_lines(board: Board) -> list[str]:
     """The leaderboard as a text table, one line per baseline, tasks in order."""
     lines = [f"{'task':<22} {'model':<15} {'metric':<13} {'items':>5}  value [95 % CI]"]
     current = ""
+    missing: dict[str, str] = {}  # model -> why it did not run (said once, below the table)
     for row in board.rows:
         if row.task != current:
             current = row.task
             lines.append(f"{row.task}  (audit: {board.audits.get(row.task, '-')})")
-        if row.value is None:
+        if row.value is None and row.note.startswith("not run: "):
+            missing.setdefault(row.model, row.note.removeprefix("not run: "))
+            shown = "not run (see below)"
+        elif row.value is None:
             shown = row.note
         elif row.low is None or row.high is None:
             shown = f"{row.value:.3f}"
         else:
             shown = f"{row.value:.3f} [{row.low:.3f}, {row.high:.3f}]"
         lines.append(f"{'':<22} {row.model:<15} {row.metric:<13} {row.items:>5}  {shown}")
+    for model, reason in missing.items():
+        lines.append(f"{model} not run: {reason}")
     return lines
