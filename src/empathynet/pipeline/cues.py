@@ -8,6 +8,8 @@ score, the 5 stills and face crops, and the encoded face clip.
 
 Selection, in order (the first rule that applies gives the row's ``reason``):
 
+0. ``beyond_end``: the sentence ends after the video does (subtitles for another cut
+   of the film, or shifted): it cannot be cut whole.
 1. ``dialogue``: a turn of a dialogue event ("- Hi. - Hello."): two speakers share the
    event's time span, so one speaker cannot be cut out.
 2. ``overlap``: the subtitle is on screen together with another one.
@@ -209,9 +211,11 @@ def _row(work: ChunkWork, index: int, status: str, **values: Any) -> CueGroup:
     )
 
 
-def _rule_reason(utterance: Utterance, context: WorkerContext) -> str | None:
-    """Reasons that need no media (rules 1-3)."""
+def _rule_reason(utterance: Utterance, context: WorkerContext, source: Source) -> str | None:
+    """Reasons that need no media (rules 1-4)."""
     select = context.config.select
+    if source.duration_ms is not None and utterance.end_ms > source.duration_ms:
+        return "beyond_end"
     if utterance.dialogue and select.reject_dialogue:
         return "dialogue"
     if utterance.overlap and select.reject_overlap:
@@ -236,7 +240,7 @@ def process_chunk(context: WorkerContext, work: ChunkWork) -> ChunkResult:
         return ChunkResult(work.source.source_id, work.chunk, rows, timer.seconds)
     pending: list[int] = []
     for index, utterance in enumerate(work.utterances):
-        reason = _rule_reason(utterance, context)
+        reason = _rule_reason(utterance, context, work.source)
         if reason is None:
             pending.append(index)
         else:
