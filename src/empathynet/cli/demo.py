@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 from empathynet.evaluate.leaderboard import leaderboard, leaderboard_lines
 from empathynet.labels import import_labels
 from empathynet.pipeline.build import build_dataset, read_manifest
+from empathynet.report import write_report
 from empathynet.tasks import make_suite
 from empathynet.testing.demo_labels import write_demo_labels
 
@@ -32,7 +33,7 @@ def add_parser(commands: Any) -> None:
             "faces, no face, a shot cut inside a sentence, dialogue, no audio stream, a corrupt "
             "file. Then build a dataset from them, print what became of each clip, label the "
             "accepted cues, make the standard task suite, run the baselines and audits and "
-            "print a leaderboard."
+            "print a leaderboard, and write the HTML report (DIR/dataset/reports/index.html)."
         ),
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -99,4 +100,6 @@ def run(args: argparse.Namespace) -> int:
     print("\nleaderboard (test split; trained on train):")
     for line in leaderboard_lines(board):
         print(f"  {line}")
+    report = write_report(dataset, leaderboard=board)
+    print(f"\nreport: {report}  (open it in a browser)")
     return 0

@@ -20,6 +20,7 @@ from empathynet.cli import demo as demo_cmd
 from empathynet.cli import evaluate as evaluate_cmd
 from empathynet.cli import labels as labels_cmd
 from empathynet.cli import leaderboard as leaderboard_cmd
+from empathynet.cli import report as report_cmd
 from empathynet.cli import tasks as tasks_cmd
 from empathynet.cli import utterances as utterances_cmd
 from empathynet.errors import EmpathyNetError
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     baseline_cmd.add_parser(commands)
     audit_cmd.add_parser(commands)
     leaderboard_cmd.add_parser(commands)
+    report_cmd.add_parser(commands)
     demo_cmd.add_parser(commands)
     return parser
 

@@ -178,7 +178,7 @@ class BuildSummary:
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.stage_seconds.items()))
             out.append(f"  time per stage (summed over workers): {stages}")
         if self.wall_seconds is not None:
-            out.append(f"  wall time: {self.wall_seconds:.1f}s")
+            out.append(f"  wall time of the last run: {self.wall_seconds:.1f}s")
         return out
 
 
