@@ -58,7 +58,8 @@ def import_mediapipe() -> ModuleType:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is deprecated")
     try:
-        mp = importlib.import_module("mediapipe")
+        with quiet_native_logs():
+            mp = importlib.import_module("mediapipe")
     except ImportError as error:
         raise MissingDependencyError(
             f"face detection and the speaking score need mediapipe ({error}); "

@@ -143,18 +143,18 @@ class MouthMeter(Closing):
             self._mesh = None
 
     def _restart(self) -> None:
-        """Forget the landmarks of earlier frames. The graph logs again on its next run:
-        callers make that run inside ``quiet_native_logs``."""
+        """Forget the landmarks of earlier frames. Resetting restarts the graph, whose
+        calculators open (and log) on their own threads until the next run returns: callers
+        reset and run inside one ``quiet_native_logs`` block."""
         self.setup()
-        with quiet_native_logs():
-            self._mesh.reset()
+        self._mesh.reset()
 
     def measure(self, rgb: np.ndarray, box: FaceBox) -> MouthSample:
         """Mouth opening and mouth patch of the face in ``box`` (frame fractions) of one
         image on its own (no landmarks carried over from other frames)."""
         frame = check_frame(rgb)
-        self._restart()
         with quiet_native_logs():
+            self._restart()
             return self._measure(frame, box, _crop_region(frame.shape, box))
 
     def measure_track(self, frames: Sequence[tuple[np.ndarray, FaceBox]]) -> list[MouthSample]:
@@ -162,7 +162,6 @@ class MouthMeter(Closing):
         of one size): landmarks are tracked from frame to frame, the detector runs only on
         the first frame and where the landmarks were lost (see the module doc)."""
         checked = [(check_frame(rgb), box) for rgb, box in frames]
-        self._restart()
         if not checked:
             return []
         # One crop region for the whole track (the union of the per-frame regions): the
@@ -178,9 +177,10 @@ class MouthMeter(Closing):
         # The first frame twice: landmarks found in the detector's region differ from those
         # found in the region the landmarks give; measuring every frame the second way keeps
         # that difference out of the first step's activity.
-        # The graph logs when a subgraph first runs, which can be any frame (the detector
-        # runs again where landmarks were lost): the whole track runs quietly.
+        # The restarted graph logs until its first run returns, and a subgraph logs when it
+        # first runs (the detector runs again where landmarks were lost): all quietly.
         with quiet_native_logs():
+            self._restart()
             self._measure(*checked[0], region)
             return [self._measure(rgb, box, region) for rgb, box in checked]
 
