@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from empathynet.cli import labels as labels_cli
-from empathynet.errors import ConfigError, EmpathyNetError
+from empathynet.cli.main import main as run
+from empathynet.errors import ConfigError
 from empathynet.labels import (
     LabelFileError,
     LabelsLayout,
@@ -186,18 +185,7 @@ def test_custom_taxonomy_is_adopted_then_locked_by_votes(
 def test_cli_import_prints_a_summary_and_fails_with_one_line(
     dataset: SyntheticDataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    parser = argparse.ArgumentParser(prog="empathynet")
-    labels_cli.add_parser(parser.add_subparsers(dest="command", required=True))
     votes = write_votes_csv(tmp_path / "votes.csv", dataset.truth)
-
-    def run(argv: list[str]) -> int:
-        args = parser.parse_args(argv)
-        try:
-            status: int = args.run(args)
-        except EmpathyNetError as error:
-            print(f"empathynet: error: {error}")
-            return 2
-        return status
 
     assert run(["labels", "import", str(dataset.root), str(votes)]) == 0
     assert "36 votes added" in capsys.readouterr().out
@@ -205,7 +193,7 @@ def test_cli_import_prints_a_summary_and_fails_with_one_line(
     assert '"votes": 36' in capsys.readouterr().out
     bad = write_csv(tmp_path / "bad.csv", ["cue_id,annotator,label", "ghost,a,joy"])
     assert run(["labels", "import", str(dataset.root), str(bad)]) == 2
-    out = capsys.readouterr().out.strip()
+    out = capsys.readouterr().err.strip()
     assert out == (
         f"empathynet: error: {bad}, line 2: unknown cue id 'ghost': no such row in "
         "the dataset's manifest"

@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from empathynet.cli import tasks as tasks_cli
-from empathynet.errors import ConfigError, DatasetError, EmpathyNetError
+from empathynet.cli.main import main as run
+from empathynet.errors import ConfigError, DatasetError
 from empathynet.labels import import_labels
 from empathynet.tasks.cuetable import load_cue_table
 from empathynet.tasks.make import TaskRequest, make_suite, make_task, suite_requests
@@ -460,17 +461,6 @@ def test_generation_items_state_their_dimensions(dataset: Path) -> None:
 
 
 def test_cli_make_ls_validate(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    parser = argparse.ArgumentParser(prog="empathynet")
-    tasks_cli.add_parser(parser.add_subparsers(dest="command", required=True))
-
-    def run(argv: list[str]) -> int:
-        args = parser.parse_args(argv)
-        try:
-            status: int = args.run(args)
-        except EmpathyNetError as error:
-            print(f"empathynet: error: {error}")
-            return 2
-        return status
 
     root = str(dataset)
     assert (
@@ -501,7 +491,7 @@ def test_cli_make_ls_validate(dataset: Path, capsys: pytest.CaptureFixture[str])
     assert run(["tasks", "validate", root, "m3", "--no-media-check"]) == 0
     assert "task m3 (mcq): valid" in capsys.readouterr().out
     assert run(["tasks", "validate", root, "nope"]) == 2
-    assert "no task 'nope'" in capsys.readouterr().out
+    assert "no task 'nope'" in capsys.readouterr().err
     assert run(["tasks", "make", root, "--family", "mcq", "--query", "text"]) == 2
-    assert "needs --answer" in capsys.readouterr().out
+    assert "needs --answer" in capsys.readouterr().err
     assert read_spec(dataset, "m3")["constraints"]["options"] == 3
