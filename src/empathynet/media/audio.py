@@ -37,7 +37,7 @@ from av.audio.resampler import AudioResampler
 from av.audio.stream import AudioStream
 
 from empathynet.errors import CorruptMediaError, NoAudioStreamError
-from empathynet.media.decode import time_position
+from empathynet.media.decode import seek_stream, time_position
 from empathynet.media.probe import AV_TIME_BASE, error_reason, open_input
 from empathynet.resources import Closing
 from empathynet.store.atomic import atomic_write_with
@@ -220,14 +220,7 @@ class AudioReader(Closing):
         self.seeks += 1
         time_base = Fraction(self._stream.time_base or Fraction(1, self.source_sample_rate))
         offset = math.floor((target + self._origin_samples / self.sample_rate) / time_base)
-        try:
-            self._container.seek(offset, stream=self._stream, backward=True)
-        except av.error.FFmpegError as error:
-            raise CorruptMediaError(
-                f"cannot seek in the audio: {error_reason(error)}",
-                self.path,
-                time_position(target),
-            ) from error
+        seek_stream(self._container, self._stream, offset, self.path, target)
         self._reset_decoding(target)
 
     def _rewind(self) -> None:

@@ -28,6 +28,8 @@ from typing import Any, cast
 
 import av.error
 import numpy as np
+from av.container import InputContainer
+from av.stream import Stream
 from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 
@@ -60,6 +62,21 @@ RGBArray = np.ndarray[Any, np.dtype[np.uint8]]
 def time_position(seconds: Fraction) -> str:
     """A media time as an error position: ``"t=00:01:02.345"``."""
     return f"t={format_ms(seconds_to_ms(seconds, 'floor'))}"
+
+
+def seek_stream(
+    container: InputContainer, stream: Stream, offset: int, path: str, target: Fraction
+) -> None:
+    """Seek ``stream`` to the keyframe at or before ``offset`` (its time base), for media
+    time ``target`` (seconds); a failure is a ``CorruptMediaError`` naming the time."""
+    try:
+        container.seek(offset, stream=stream, backward=True)
+    except av.error.FFmpegError as error:
+        raise CorruptMediaError(
+            f"cannot seek in the {stream.type}: {error_reason(error)}",
+            path,
+            time_position(target),
+        ) from error
 
 
 @dataclass(frozen=True)
@@ -328,15 +345,8 @@ class WindowDecoder(Closing):
 
     def _start_decoding_at(self, target: Fraction) -> None:
         self.seeks += 1
-        try:
-            offset = math.floor((target + self._origin) / self._time_base)
-            self._container.seek(offset, stream=self._stream, backward=True)
-        except av.error.FFmpegError as error:
-            raise CorruptMediaError(
-                f"cannot seek in the video: {error_reason(error)}",
-                self.path,
-                time_position(target),
-            ) from error
+        offset = math.floor((target + self._origin) / self._time_base)
+        seek_stream(self._container, self._stream, offset, self.path, target)
         self._reset_position(target)
 
     def _rewind(self) -> None:
