@@ -43,8 +43,8 @@ from empathynet.errors import ConfigError
 from empathynet.evaluate.baselines.base import TaskData, load_task_split
 from empathynet.evaluate.baselines.features import SideFeatures
 from empathynet.evaluate.baselines.learned import JOINT_DIMS, Reducer
-from empathynet.labels.store import require_dataset
 from empathynet.store.atomic import atomic_write_json
+from empathynet.store.layout import require_dataset
 from empathynet.tasks.cuetable import CueTable, load_cue_table, speaker_keys
 from empathynet.tasks.spec import check_task_name, read_items, read_spec
 from empathynet.tasks.splits import SPLITS, SplitLeakageError, check_split_leakage

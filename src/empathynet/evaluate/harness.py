@@ -39,8 +39,8 @@ from empathynet.evaluate.predictions import (
     task_classes,
     task_options,
 )
-from empathynet.labels.store import require_dataset
 from empathynet.store.atomic import atomic_write_json
+from empathynet.store.layout import require_dataset
 from empathynet.tasks.spec import TaskLayout, file_sha256, read_spec
 from empathynet.tasks.splits import SPLITS
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from empathynet.errors import DatasetError, MissingDependencyError
 from empathynet.evaluate.audits import audit_task
 from empathynet.evaluate.baselines import applicable_baselines, run_baseline
+from empathynet.store.layout import require_dataset
 from empathynet.tasks import list_tasks, read_spec
 
 #: The headline figure shown per family (higher is better except bits per dimension).
@@ -46,8 +47,7 @@ class Board:
 
 def leaderboard(dataset: str | Path, *, split: str = "test", seed: int = 0) -> Board:
     """Run every applicable baseline on every task of ``dataset`` and audit each task."""
-    if not (Path(dataset) / "dataset.json").is_file():
-        raise DatasetError("not an EmpathyNet dataset (no dataset.json)", dataset)
+    require_dataset(dataset)
     tasks = list_tasks(dataset)
     if not tasks:
         raise DatasetError(

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from empathynet.errors import DatasetError
 from empathynet.labels.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
-from empathynet.store.layout import DatasetLayout
+from empathynet.store.layout import DatasetLayout, require_dataset
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,6 @@ class LabelsLayout:
     @property
     def aggregate(self) -> Path:
         return self.folder / "aggregate.parquet"
-
-
-def require_dataset(root: str | Path) -> DatasetLayout:
-    """The layout of ``root``; ``DatasetError`` when it is not a dataset directory."""
-    layout = DatasetLayout(Path(root))
-    if not layout.dataset_json.is_file():
-        raise DatasetError("not an EmpathyNet dataset (no dataset.json)", layout.root)
-    return layout
 
 
 def dataset_taxonomy(root: str | Path) -> Taxonomy:

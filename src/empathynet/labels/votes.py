@@ -38,14 +38,10 @@ from empathynet.labels.aggregate import (
     check_tie_rule,
     write_aggregate,
 )
-from empathynet.labels.store import (
-    LabelsLayout,
-    cue_statuses,
-    dataset_taxonomy,
-    require_dataset,
-)
+from empathynet.labels.store import LabelsLayout, cue_statuses, dataset_taxonomy
 from empathynet.labels.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
 from empathynet.store.atomic import atomic_write_table
+from empathynet.store.layout import require_dataset
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("cue_id", "annotator", "label")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("gender", "age_band")

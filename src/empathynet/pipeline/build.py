@@ -38,7 +38,7 @@ from empathynet.pipeline.cues import ChunkResult, ChunkWork, WorkerContext
 from empathynet.pipeline.discover import SourceInput, discover_inputs
 from empathynet.pipeline.progress import Progress
 from empathynet.store.atomic import atomic_write_json, atomic_write_table, remove_stale_temporaries
-from empathynet.store.layout import DatasetLayout
+from empathynet.store.layout import DatasetLayout, require_dataset
 from empathynet.subtitles import load_utterances
 
 PART_SECONDS_KEY = b"empathynet.stage_seconds"
@@ -323,8 +323,7 @@ def read_cue_parts(layout: DatasetLayout) -> Iterable[tuple[Path, Any]]:
 
 def summarize(layout: DatasetLayout) -> BuildSummary:
     """Counts of a dataset directory, read from its manifest (used by ``inspect``)."""
-    if not layout.dataset_json.exists():
-        raise DatasetError("not an EmpathyNet dataset (no dataset.json)", layout.root)
+    require_dataset(layout.root)
     summary = BuildSummary(str(layout.root))
     if layout.sources_parquet.exists():
         sources = pq.read_table(layout.sources_parquet).to_pylist()

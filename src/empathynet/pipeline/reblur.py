@@ -24,11 +24,10 @@ from empathynet.data.models import CueGroup
 from empathynet.data.schemas import CUE_SCHEMA, records_to_table, table_to_records
 from empathynet.errors import DatasetError
 from empathynet.media.audio import read_wav, write_wav
-from empathynet.pipeline.build import summarize
 from empathynet.pipeline.cues import blur_fields
 from empathynet.pipeline.progress import Progress
 from empathynet.store.atomic import atomic_write_json, atomic_write_table
-from empathynet.store.layout import DatasetLayout
+from empathynet.store.layout import DatasetLayout, require_dataset
 
 
 def _rewrite_parts(
@@ -38,7 +37,7 @@ def _rewrite_parts(
     progress: bool,
 ) -> list[CueGroup]:
     """Apply ``update`` to every accepted row, part by part; returns the new accepted rows."""
-    summarize(layout)  # raises a DatasetError when this is no dataset
+    require_dataset(layout.root)
     parts = sorted(layout.cues_dir.glob("part-*.parquet"))
     tables = [(part, pq.read_table(part)) for part in parts]
     total = sum(t.num_rows for _, t in tables)

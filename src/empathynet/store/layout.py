@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from empathynet.errors import PathEscapeError
+from empathynet.errors import DatasetError, PathEscapeError
 
 
 def safe_join(root: Path, relative: str) -> Path:
@@ -75,3 +75,11 @@ class DatasetLayout:
     def resolve(self, relative: str) -> Path:
         """A manifest path -> an absolute path inside the dataset (never outside)."""
         return safe_join(self.root, relative)
+
+
+def require_dataset(root: str | Path) -> DatasetLayout:
+    """The layout of ``root``; ``DatasetError`` when it is not a dataset directory."""
+    layout = DatasetLayout(Path(root))
+    if not layout.dataset_json.is_file():
+        raise DatasetError("not an EmpathyNet dataset (no dataset.json)", layout.root)
+    return layout

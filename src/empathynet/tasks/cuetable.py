@@ -29,9 +29,9 @@ import pyarrow.dataset as ds
 
 from empathynet.errors import DatasetError
 from empathynet.labels.aggregate import read_aggregate
-from empathynet.labels.store import LabelsLayout, dataset_taxonomy, require_dataset
+from empathynet.labels.store import LabelsLayout, dataset_taxonomy
 from empathynet.labels.taxonomy import Taxonomy, taxonomy_yaml
-from empathynet.store.layout import DatasetLayout
+from empathynet.store.layout import DatasetLayout, require_dataset
 from empathynet.tasks.views import VIEWS, view
 
 #: Columns every cue table holds in memory; view columns (``VIEWS``) are read on demand.

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from empathynet.errors import ConfigError, DatasetError
-from empathynet.labels.store import require_dataset
+from empathynet.store.layout import require_dataset
 from empathynet.tasks.splits import SPLITS
 
 SPEC_FORMAT = "empathynet-task"

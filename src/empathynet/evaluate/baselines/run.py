@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from empathynet.evaluate.baselines.base import BASELINES, Row, TaskData, load_task_split
-from empathynet.labels.store import require_dataset
 from empathynet.store.atomic import atomic_write_bytes
+from empathynet.store.layout import require_dataset
 from empathynet.tasks.spec import check_task_name, read_spec
 
 if TYPE_CHECKING:
