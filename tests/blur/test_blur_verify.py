@@ -9,7 +9,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from empathynet.blur import BlurFigures, may_be_intelligible, summarize_blur, verify_blur
+from empathynet.blur import (
+    BlurFigures,
+    ResynthBlur,
+    blur_pitch,
+    may_be_intelligible,
+    summarize_blur,
+    verify_blur,
+)
 from empathynet.blur.prosody import pitch_track, rms_envelope, syllable_nuclei
 from empathynet.blur.verify import word_figures
 
@@ -61,6 +68,24 @@ def test_different_lengths_are_compared_over_the_shorter(make_voice: Callable[..
     assert not figures.same_duration
     assert figures.blurred_samples == voice.samples.size - 160
     assert figures.f0_correlation == pytest.approx(1.0)
+
+
+def test_a_shared_pitch_track_gives_the_same_blur_and_figures(
+    make_voice: Callable[..., Voice],
+) -> None:
+    # The build measures the raw F0 once and hands it to the blur and to its check.
+    voice = make_voice(f0_start=120.0, f0_end=170.0)
+    method = ResynthBlur()
+    pitch = blur_pitch(voice.samples, RATE)
+    blurred = method.blur(voice.samples, RATE, pitch=pitch)
+    np.testing.assert_array_equal(blurred, method.blur(voice.samples, RATE))
+    shared = verify_blur(voice.samples, blurred, RATE, "", raw_pitch=pitch)
+    assert shared == verify_blur(voice.samples, blurred, RATE, "")
+    assert shared.f0_correlation is not None and shared.f0_correlation > 0.95
+    # A track of other samples changes the F0 figures: it really is used.
+    other = blur_pitch(make_voice(f0_start=190.0, f0_end=110.0).samples, RATE)
+    crossed = verify_blur(voice.samples, blurred, RATE, "", raw_pitch=other)
+    assert crossed.f0_correlation is not None and crossed.f0_correlation < 0
 
 
 def test_silence_has_no_pitch_and_no_syllables() -> None:

@@ -13,6 +13,7 @@ from empathynet.blur.methods import (
     BlurMethod,
     LowpassBlur,
     ResynthBlur,
+    blur_pitch,
     create_blur_method,
 )
 from empathynet.blur.verify import (
@@ -33,6 +34,7 @@ __all__ = [
     "Recognizer",
     "ResynthBlur",
     "asr_available",
+    "blur_pitch",
     "create_blur_method",
     "may_be_intelligible",
     "normalize_words",

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from empathynet.blur.prosody import check_samples, pitch_track, rms_envelope
+from empathynet.blur.prosody import PitchTrack, check_samples, pitch_track, rms_envelope
 from empathynet.config import BlurConfig
 from empathynet.errors import ConfigError
 from empathynet.registry import Registry
@@ -44,15 +44,32 @@ class BlurMethod(ABC):
         self.config = config if config is not None else BlurConfig()
 
     @abstractmethod
-    def blur(self, samples: Any, sample_rate: int) -> Float32Array:
+    def blur(
+        self, samples: Any, sample_rate: int, *, pitch: PitchTrack | None = None
+    ) -> Float32Array:
         """Blurred float32 samples, as many as ``samples``, at ``sample_rate`` Hz.
 
         ``samples``: 1-D float array in [-1, 1]. Raises ``MediaError`` for anything
-        else (several channels, NaN, a non-positive rate).
+        else (several channels, NaN, a non-positive rate). ``pitch``: the samples'
+        ``blur_pitch`` when the caller already has it (a method that needs the F0
+        track uses it instead of measuring again); ``None`` measures when needed.
         """
 
 
 BLUR_METHODS: Registry[type[BlurMethod]] = Registry("blur method")
+
+
+def blur_pitch(samples: Any, sample_rate: int, config: BlurConfig | None = None) -> PitchTrack:
+    """The F0 track the blur methods and ``verify_blur`` use: ``config``'s F0 range and
+    frame step (measured once per cue and shared by both)."""
+    config = config if config is not None else BlurConfig()
+    return pitch_track(
+        check_samples(samples, sample_rate),
+        sample_rate,
+        f0_min_hz=config.f0_min_hz,
+        f0_max_hz=config.f0_max_hz,
+        time_step_s=config.frame_ms / 1000.0,
+    )
 
 
 def create_blur_method(config: BlurConfig | None = None) -> BlurMethod:
@@ -105,7 +122,9 @@ class ResynthBlur(BlurMethod):
         # Noise-band filters and their RMS gains per sample rate: the same for every cue.
         self._noise_filters: dict[int, tuple[FloatArray, float]] = {}
 
-    def blur(self, samples: Any, sample_rate: int) -> Float32Array:
+    def blur(
+        self, samples: Any, sample_rate: int, *, pitch: PitchTrack | None = None
+    ) -> Float32Array:
         """See the class docstring; output float32, same length and rate."""
         config = self.config
         values = check_samples(samples, sample_rate)
@@ -119,13 +138,8 @@ class ResynthBlur(BlurMethod):
         short = rms_envelope(values, sample_rate, window_ms=_GATE_MS)
         envelope = np.minimum(envelope, short * _GATE_GAIN)
         envelope[short <= _SILENT_RMS] = 0.0
-        pitch = pitch_track(
-            values,
-            sample_rate,
-            f0_min_hz=config.f0_min_hz,
-            f0_max_hz=config.f0_max_hz,
-            time_step_s=config.frame_ms / 1000.0,
-        )
+        if pitch is None:
+            pitch = blur_pitch(values, sample_rate, config)
         voiced_frames = pitch.voiced
         output = np.zeros(count)
         if voiced_frames.any():
@@ -243,8 +257,10 @@ class LowpassBlur(BlurMethod):
             )
         return self._taps[sample_rate]
 
-    def blur(self, samples: Any, sample_rate: int) -> Float32Array:
-        """See the class docstring; output float32, same length and rate."""
+    def blur(
+        self, samples: Any, sample_rate: int, *, pitch: PitchTrack | None = None
+    ) -> Float32Array:
+        """See the class docstring (``pitch`` is not needed); float32, same length and rate."""
         from scipy import signal as sps
 
         values = check_samples(samples, sample_rate)

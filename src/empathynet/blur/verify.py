@@ -30,12 +30,12 @@ from typing import Any
 import numpy as np
 
 from empathynet.blur.asr import Recognizer
+from empathynet.blur.methods import blur_pitch
 from empathynet.blur.prosody import (
     FloatArray,
     PitchTrack,
     check_samples,
     level_track,
-    pitch_track,
     syllable_nuclei,
 )
 from empathynet.blur.wer import align_words, content_words, normalize_words
@@ -157,6 +157,7 @@ def verify_blur(
     *,
     config: BlurConfig | None = None,
     raw_transcript: str | None = None,
+    raw_pitch: PitchTrack | None = None,
 ) -> BlurFigures:
     """Measure one cue's blur: ``raw`` and ``blurred`` mono samples at ``sample_rate`` Hz,
     ``reference_text`` what is said (the subtitle; may be empty).
@@ -166,23 +167,17 @@ def verify_blur(
     (``same_duration`` is then False). ``config`` gives the F0 range and frame step
     (default ``BlurConfig()``). ``raw_transcript``: the recogniser's transcript of
     ``raw`` when already known (it does not depend on the blur method), so only the
-    blurred audio is transcribed.
+    blurred audio is transcribed. ``raw_pitch``: ``blur_pitch(raw)`` when the caller
+    already measured it (the blur did), so it is not measured again.
     """
     config = config if config is not None else BlurConfig()
     raw_values = check_samples(raw, sample_rate)
     blurred_values = check_samples(blurred, sample_rate)
     common = min(raw_values.size, blurred_values.size)
     raw_part, blurred_part = raw_values[:common], blurred_values[:common]
-    pitches = [
-        pitch_track(
-            part,
-            sample_rate,
-            f0_min_hz=config.f0_min_hz,
-            f0_max_hz=config.f0_max_hz,
-            time_step_s=config.frame_ms / 1000.0,
-        )
-        for part in (raw_part, blurred_part)
-    ]
+    if raw_pitch is None or common != raw_values.size:
+        raw_pitch = blur_pitch(raw_part, sample_rate, config)
+    pitches = [raw_pitch, blur_pitch(blurred_part, sample_rate, config)]
     voiced_raw, voiced_blurred, voiced_both, f0_corr, f0_rmse = f0_figures(*pitches)
     syllables_raw, syllables_blurred = (
         int(syllable_nuclei(part, sample_rate, pitch=pitch).size)

@@ -40,7 +40,7 @@ from PIL import Image
 from empathynet.errors import MediaError
 from empathynet.media.decode import DecodedFrame
 from empathynet.media.probe import error_reason
-from empathynet.store.atomic import atomic_write_with
+from empathynet.store.atomic import atomic_write_with, sync_file
 from empathynet.timeline import ms_to_seconds
 
 #: Side of the face crops and of the face clip, pixels.
@@ -285,8 +285,7 @@ class ClipWriter:
             if self._audio_rate is not None:
                 self._encode_audio()
             self._container.close()
-            with self._tmp.open("rb+") as handle:
-                os.fsync(handle.fileno())
+            sync_file(self._tmp)
             os.replace(self._tmp, self.path)
         except (av.error.FFmpegError, OSError) as error:
             self.abort()
@@ -400,17 +399,21 @@ def _crop_yuv420p(frame: VideoFrame, box: CropBox) -> VideoFrame:
     side = min(side, frame.width - frame.width % 4, frame.height - frame.height % 4)
     left = min(max(0, box.x - box.x % 2), (frame.width - side) & ~1)
     top = min(max(0, box.y - box.y % 2), (frame.height - side) & ~1)
-    planes = []
-    for index, plane in enumerate(frame.planes[:3]):
-        rows = np.frombuffer(
-            memoryview(plane), dtype=np.uint8, count=plane.line_size * plane.height
-        )
-        rows = rows.reshape(plane.height, plane.line_size)
+    cropped = VideoFrame(side, side, "yuv420p")
+    for index, (plane, target) in enumerate(zip(frame.planes[:3], cropped.planes, strict=True)):
         shift = 0 if index == 0 else 1
-        region = rows[top >> shift : (top + side) >> shift, left >> shift : (left + side) >> shift]
-        # from_ndarray takes 4:2:0 as one (side * 3 / 2, side) array: Y, then U and V rows.
-        planes.append(np.ascontiguousarray(region).reshape(-1, side))
-    return VideoFrame.from_ndarray(np.concatenate(planes), format="yuv420p")
+        part = side >> shift
+        # Copy straight into the new frame's plane (rows padded to its line size).
+        _plane_rows(target)[:, :part] = _plane_rows(plane)[
+            top >> shift : (top >> shift) + part, left >> shift : (left >> shift) + part
+        ]
+    return cropped
+
+
+def _plane_rows(plane: Any) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """A frame plane's bytes as ``(height, line_size)`` rows, without a copy."""
+    rows = np.frombuffer(memoryview(plane), dtype=np.uint8, count=plane.line_size * plane.height)
+    return rows.reshape(plane.height, plane.line_size)
 
 
 def encode_clip(

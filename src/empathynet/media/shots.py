@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import cv2
 import numpy as np
 
 from empathynet.config import ShotConfig
@@ -47,21 +48,10 @@ class ShotCut:
 
 def rgb_to_hsv(rgb: np.ndarray[Any, Any]) -> FloatArray:
     """``(h, w, 3)`` uint8 RGB -> float32 HSV with OpenCV's 8-bit ranges:
-    H in [0, 180), S and V in [0, 255]."""
-    values = rgb.astype(np.float32)
-    red, green, blue = values[..., 0], values[..., 1], values[..., 2]
-    value = np.maximum(np.maximum(red, green), blue)
-    delta = value - np.minimum(np.minimum(red, green), blue)
-    saturation = np.divide(delta * 255, value, out=np.zeros_like(value), where=value > 0)
-    # 60 degrees per sector, halved to OpenCV's 0-180 hue scale.
-    per_delta = np.divide(np.float32(30), delta, out=np.zeros_like(value), where=delta > 0)
-    hue = np.where(
-        value == red,
-        (green - blue) * per_delta,
-        np.where(value == green, 60 + (blue - red) * per_delta, 120 + (red - green) * per_delta),
-    )
-    hue[hue < 0] += 180
-    return np.stack([hue, saturation, value], axis=-1)
+    H in [0, 180), S and V in [0, 255] (OpenCV's own conversion, as PySceneDetect uses;
+    a tenth of the cost of the same formula in numpy)."""
+    hsv: np.ndarray[Any, Any] = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV)
+    return hsv.astype(np.float32)
 
 
 def content_score(hsv_before: FloatArray, hsv_after: FloatArray) -> float:

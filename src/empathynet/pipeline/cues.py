@@ -54,6 +54,7 @@ import numpy as np
 from empathynet.blur import (
     BlurFigures,
     BlurMethod,
+    blur_pitch,
     create_blur_method,
     may_be_intelligible,
     verify_blur,
@@ -82,6 +83,7 @@ from empathynet.media.encode import (
     write_jpeg,
 )
 from empathynet.media.shots import ShotDetector
+from empathynet.store.atomic import batched_sync
 from empathynet.store.layout import DatasetLayout
 
 #: Bump when the rules or outputs of this stage change: rows record it.
@@ -246,7 +248,9 @@ def process_chunk(context: WorkerContext, work: ChunkWork) -> ChunkResult:
         else:
             rows.append(_row(work, index, "rejected", reason=reason))
     if pending:
-        rows.extend(_process_media(context, work, pending, timer))
+        # One sync for the chunk's media files, before the build records them in a part.
+        with batched_sync():
+            rows.extend(_process_media(context, work, pending, timer))
     rows.sort(key=lambda row: (row.start_ms, row.cue_id))
     return ChunkResult(work.source.source_id, work.chunk, rows, timer.seconds)
 
@@ -588,11 +592,17 @@ def _extract(
     audio_path = relative("audio.wav")
     write_wav(layout.resolve(audio_path), samples, extract.audio_rate)
     with timer.stage("blur"):
-        blurred = context.blur.blur(samples, extract.audio_rate)
+        pitch = blur_pitch(samples, extract.audio_rate, context.config.blur)
+        blurred = context.blur.blur(samples, extract.audio_rate, pitch=pitch)
         audio_blur_path = relative("audio_blur.wav")
         write_wav(layout.resolve(audio_blur_path), blurred, extract.audio_rate)
         figures = verify_blur(
-            samples, blurred, extract.audio_rate, utterance.text, config=context.config.blur
+            samples,
+            blurred,
+            extract.audio_rate,
+            utterance.text,
+            config=context.config.blur,
+            raw_pitch=pitch,
         )
     face_clip = relative("face.mp4")
     writer = ClipWriter(

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from empathynet.blur import Recognizer, create_blur_method, verify_blur
+from empathynet.blur import Recognizer, blur_pitch, create_blur_method, verify_blur
 from empathynet.config import BlurConfig
 from empathynet.data.models import CueGroup
 from empathynet.data.schemas import CUE_SCHEMA, records_to_table, table_to_records
@@ -80,12 +80,13 @@ def reblur_dataset(
 
     def update(row: CueGroup) -> CueGroup:
         samples, rate = _audio(layout, row, "audio_path")
-        blurred = method.blur(samples, rate)
+        pitch = blur_pitch(samples, rate, config)
+        blurred = method.blur(samples, rate, pitch=pitch)
         target = row.audio_blur_path or layout.cue_media_relative(
             row.source_id, row.cue_id, "audio_blur.wav"
         )
         write_wav(layout.resolve(target), blurred, rate)
-        figures = verify_blur(samples, blurred, rate, row.text, config=config)
+        figures = verify_blur(samples, blurred, rate, row.text, config=config, raw_pitch=pitch)
         fields = blur_fields(figures)
         fields["raw_transcript"] = row.raw_transcript
         return dataclasses.replace(row, audio_blur_path=target, blur_method=config.method, **fields)
