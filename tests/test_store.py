@@ -14,7 +14,8 @@ from empathynet.store import (
     atomic_write_json,
     atomic_write_table,
 )
-from empathynet.store.atomic import atomic_write_with, remove_stale_temporaries
+from empathynet.store import atomic as atomic_module
+from empathynet.store.atomic import atomic_write_with, batched_sync, remove_stale_temporaries
 
 
 def test_safe_join_refuses_paths_that_escape(tmp_path: Path) -> None:
@@ -36,6 +37,32 @@ def test_atomic_writes_leave_no_temporaries(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "x.bin").read_bytes() == b"123"
     assert (tmp_path / "b.json").read_text(encoding="utf-8") == '{\n  "k": "é"\n}\n'
     assert pq.read_table(tmp_path / "c.parquet").column("n").to_pylist() == [1, 2]
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_batched_sync_defers_every_fsync_to_one_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(atomic_module.os, "fsync", lambda fd: calls.append("fsync"))
+    monkeypatch.setattr(atomic_module.os, "sync", lambda: calls.append("sync"))
+    atomic_write_bytes(tmp_path / "alone.bin", b"0")
+    assert calls == ["fsync"]
+    calls.clear()
+    with batched_sync():
+        with batched_sync():  # nested blocks sync once, when the outer one ends
+            atomic_write_bytes(tmp_path / "a.bin", b"1")
+        atomic_write_json(tmp_path / "b.json", [2])
+        assert calls == []
+        assert (tmp_path / "a.bin").read_bytes() == b"1"  # renamed into place already
+    assert calls == ["sync"]
+    calls.clear()
+    with pytest.raises(RuntimeError), batched_sync():
+        atomic_write_bytes(tmp_path / "c.bin", b"3")
+        raise RuntimeError("interrupted")
+    assert calls == []  # a failed block's files are redone on resume: no sync
+    atomic_write_bytes(tmp_path / "d.bin", b"4")
+    assert calls == ["fsync"]  # outside a block again: each write syncs itself
     assert not list(tmp_path.rglob("*.tmp"))
 
 
