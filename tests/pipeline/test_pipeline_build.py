@@ -136,6 +136,11 @@ def test_large_face_is_accepted_with_exact_bounds_and_five_stills(
         assert row.face_height_fraction is not None and row.face_height_fraction >= 0.2
         assert len(row.still_paths) == 5 and len(row.face_crop_paths) == 5
         assert len(row.face_boxes) == 5
+        # Per still: the box's linear fractions and its area fraction (both >= 20 %).
+        assert len(row.face_area_fractions) == 5
+        for box, area in zip(row.face_boxes, row.face_area_fractions, strict=True):
+            assert box.width >= 0.2 and box.height >= 0.2
+            assert area == pytest.approx(box.width * box.height, rel=1e-5) and area >= 0.04
         for still in (*row.still_paths, *row.face_crop_paths):
             assert layout.resolve(still).stat().st_size > 1000
         assert row.face_clip_path is not None and row.audio_path is not None

@@ -137,7 +137,8 @@ class CueGroup(_Record):
     speaker: str | None = None
     event_ids: tuple[int, ...] = ()
     # face track summary
-    face_boxes: tuple[FaceBox, ...] = ()  #: one per still
+    face_boxes: tuple[FaceBox, ...] = ()  #: one per still; width, height: linear fractions
+    face_area_fractions: tuple[float, ...] = ()  #: box area / frame area, one per still
     face_width_fraction: float | None = None  #: median over the track
     face_height_fraction: float | None = None
     face_area_fraction: float | None = None

@@ -77,6 +77,7 @@ CUE_SCHEMA = pa.schema(
         ("speaker", pa.string()),
         ("event_ids", pa.list_(pa.int64())),
         ("face_boxes", pa.list_(_FACE_BOX)),
+        ("face_area_fractions", pa.list_(pa.float32())),
         ("face_width_fraction", pa.float32()),
         ("face_height_fraction", pa.float32()),
         ("face_area_fraction", pa.float32()),

@@ -87,7 +87,7 @@ from empathynet.store.atomic import batched_sync
 from empathynet.store.layout import DatasetLayout
 
 #: Bump when the rules or outputs of this stage change: rows record it.
-STAGE_VERSION = "1"
+STAGE_VERSION = "2"
 
 #: Decoded frames kept per window for extraction; a longer window is decoded twice.
 MAX_KEPT_FRAME_BYTES = 400 * 1024 * 1024
@@ -643,6 +643,7 @@ def _extract(
         "blur_method": context.config.blur.method,
         **blur_fields(figures),
         "face_boxes": tuple(boxes),
+        "face_area_fractions": tuple(box.area_fraction for box in boxes),
         "still_paths": tuple(still_paths),
         "face_crop_paths": tuple(crop_paths),
         "audio_path": audio_path,
