@@ -27,8 +27,9 @@ import yaml
 
 from empathynet.evaluate import metrics, score_task
 from empathynet.labels import import_labels
+from empathynet.store.hashing import file_sha256
 from empathynet.tasks.make import TaskRequest, make_task
-from empathynet.tasks.spec import TaskLayout, file_sha256
+from empathynet.tasks.spec import TaskLayout
 from empathynet.testing.synthetic import write_synthetic_dataset, write_votes_csv
 
 GOAL_SECONDS = 10.0

@@ -19,9 +19,10 @@ from empathynet.cli import tasks as tasks_cli
 from empathynet.cli.main import main as run
 from empathynet.errors import ConfigError, DatasetError
 from empathynet.labels import import_labels
+from empathynet.store.hashing import file_sha256
 from empathynet.tasks.cuetable import load_cue_table
 from empathynet.tasks.make import TaskRequest, make_suite, make_task, suite_requests
-from empathynet.tasks.spec import TaskLayout, file_sha256, list_tasks, read_spec
+from empathynet.tasks.spec import TaskLayout, list_tasks, read_spec
 from empathynet.tasks.validate import TaskValidationError, validate_task
 from empathynet.tasks.views import MissingViewError
 from empathynet.testing.synthetic import (

@@ -40,8 +40,9 @@ from empathynet.evaluate.predictions import (
     task_options,
 )
 from empathynet.store.atomic import atomic_write_json
+from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import require_dataset
-from empathynet.tasks.spec import TaskLayout, file_sha256, read_spec
+from empathynet.tasks.spec import TaskLayout, read_spec
 from empathynet.tasks.splits import SPLITS
 
 RESULTS_FORMAT = "empathynet-results"

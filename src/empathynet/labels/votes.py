@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from empathynet.labels.aggregate import (
 from empathynet.labels.store import LabelsLayout, cue_statuses, dataset_taxonomy
 from empathynet.labels.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
 from empathynet.store.atomic import atomic_write_table
+from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import require_dataset
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("cue_id", "annotator", "label")
@@ -216,14 +216,6 @@ def read_votes(root: str | Path) -> pa.Table:
         raise DatasetError(f"cannot read the votes: {error}", path) from None
 
 
-def _file_round(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _settle_taxonomy(
     labels: LabelsLayout, taxonomy_path: str | Path | None, have_votes: bool
 ) -> Taxonomy:
@@ -265,7 +257,7 @@ def import_labels(
     existing = read_votes(layout.root)
     taxonomy = _settle_taxonomy(labels, taxonomy_path, existing.num_rows > 0)
     votes = read_label_csv(csv_path, taxonomy, cue_statuses(layout.root))
-    round_id = _file_round(csv_path)
+    round_id = file_sha256(csv_path)
     rounds = existing.column("round")
     already = existing.num_rows > 0 and bool(pc.any(pc.equal(rounds, round_id)).as_py())
     added = 0

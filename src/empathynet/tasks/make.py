@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from empathynet import __version__
 from empathynet.errors import ConfigError, DatasetError
 from empathynet.store.atomic import atomic_write_bytes, atomic_write_with
+from empathynet.store.hashing import file_sha256
 from empathynet.tasks import classification, generation, mcq
 from empathynet.tasks.cuetable import CueTable, load_cue_table
 from empathynet.tasks.items import FamilyItems
@@ -30,7 +31,6 @@ from empathynet.tasks.spec import (
     SPEC_FORMAT_VERSION,
     TaskLayout,
     check_task_name,
-    file_sha256,
     spec_bytes,
 )
 from empathynet.tasks.splits import (

@@ -16,7 +16,6 @@ The spec is written last, so a task folder without ``spec.yaml`` is unfinished.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,15 +68,6 @@ def spec_bytes(spec: dict[str, Any]) -> bytes:
     """The spec as YAML (sorted keys, block style, UTF-8)."""
     text = yaml.safe_dump(spec, sort_keys=True, allow_unicode=True, default_flow_style=False)
     return text.encode("utf-8")
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_spec(dataset: str | Path, name: str) -> dict[str, Any]:

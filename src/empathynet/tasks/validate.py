@@ -36,12 +36,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from empathynet.errors import DatasetError, PathEscapeError
+from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import safe_join
 from empathynet.tasks import generation, mcq
 from empathynet.tasks.cuetable import CueTable, load_cue_table
 from empathynet.tasks.items import take
 from empathynet.tasks.make import FAMILY_VERSIONS, TaskRequest, check_leakage, split_cues
-from empathynet.tasks.spec import TaskLayout, file_sha256, read_spec
+from empathynet.tasks.spec import TaskLayout, read_spec
 from empathynet.tasks.splits import SPLITS, SplitAssignment
 from empathynet.tasks.views import FILE_KINDS, view
 
