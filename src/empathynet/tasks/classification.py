@@ -13,6 +13,7 @@ Cue groups without a label are not items; the spec counts them (``tied`` under t
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -21,13 +22,11 @@ from empathynet.tasks.items import (
     FamilyItems,
     Positions,
     class_counts_by_split,
-    count_by_split,
     order_by_split,
     shared_columns,
-    take,
 )
-from empathynet.tasks.splits import SplitAssignment
-from empathynet.tasks.views import leaking, require_views
+from empathynet.tasks.splits import SplitAssignment, count_by_split
+from empathynet.tasks.views import leaking, require_views, take
 
 FAMILY = "classification"
 FAMILY_VERSION = 1
@@ -43,6 +42,12 @@ def unlabelled_counts(cues: CueTable) -> dict[str, int]:
     }
 
 
+def class_group_names(cues: CueTable) -> npt.NDArray[np.object_]:
+    """Per class code (taxonomy order), the name of its class group (``None``: no groups)."""
+    taxonomy = cues.taxonomy
+    return np.asarray([taxonomy.group_of(c) for c in taxonomy.classes], dtype=object)
+
+
 def build_classification_items(
     cues: CueTable, splits: SplitAssignment, query: tuple[str, ...]
 ) -> FamilyItems:
@@ -51,8 +56,7 @@ def build_classification_items(
     require_views(cues, query, labelled)
     rows = labelled[order_by_split(splits.split_code, labelled)]
     split_code = splits.split_code[rows].astype(np.int64)
-    taxonomy = cues.taxonomy
-    group_names = np.asarray([taxonomy.group_of(c) for c in taxonomy.classes], dtype=object)
+    group_names = class_group_names(cues)
 
     def build(positions: Positions) -> dict[str, pa.Array]:
         chosen = rows[positions]
@@ -66,7 +70,7 @@ def build_classification_items(
 
     spec = {
         "views": {"query": list(query), "leaks_words": leaking(query)},
-        "items_per_split": count_by_split(splits.split_code[rows]),
+        "items_per_split": count_by_split(split_code),
         "class_counts": class_counts_by_split(cues, splits.split_code, rows),
         "dropped": unlabelled_counts(cues),
     }

@@ -36,14 +36,8 @@ from empathynet.errors import ConfigError, CorruptMediaError
 from empathynet.media.audio import read_wav
 from empathynet.store.layout import safe_join
 from empathynet.tasks.cuetable import CueTable
-from empathynet.tasks.items import (
-    FamilyItems,
-    Positions,
-    count_by_split,
-    order_by_split,
-    shared_columns,
-)
-from empathynet.tasks.splits import SPLITS, SplitAssignment
+from empathynet.tasks.items import FamilyItems, Positions, order_by_split, shared_columns
+from empathynet.tasks.splits import SPLITS, SplitAssignment, count_by_split
 from empathynet.tasks.views import leaking, require_views, view_columns
 from empathynet.timeline import ms_to_samples
 

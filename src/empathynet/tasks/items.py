@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from empathynet.tasks.cuetable import CueTable
 from empathynet.tasks.splits import SPLITS
-from empathynet.tasks.views import view_columns
+from empathynet.tasks.views import take, view_columns
 
 Positions = npt.NDArray[np.int64]
 
@@ -55,12 +55,6 @@ def order_by_split(split_of_row: npt.NDArray[np.integer], rows: Positions) -> Po
     return np.argsort(np.asarray(split_of_row, dtype=np.int64)[rows], kind="stable")
 
 
-def take(cues: CueTable, column: str, rows: Positions) -> pa.Array:
-    """Column values of cue-table ``rows`` as one array."""
-    taken = cues.column(column).take(pa.array(rows, pa.int64()))
-    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
-
-
 def split_names(codes: npt.NDArray[np.integer]) -> pa.Array:
     """Split codes -> their names as a string array."""
     names = np.asarray(SPLITS, dtype=object)[np.asarray(codes, dtype=np.int64)]
@@ -84,12 +78,6 @@ def shared_columns(
     }
     columns.update(view_columns(cues, query, rows, "query"))
     return columns
-
-
-def count_by_split(codes: npt.NDArray[np.integer]) -> dict[str, int]:
-    """Items per split name."""
-    found = np.bincount(np.asarray(codes, dtype=np.int64), minlength=len(SPLITS))
-    return {name: int(found[i]) for i, name in enumerate(SPLITS)}
 
 
 def class_counts_by_split(

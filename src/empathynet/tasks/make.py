@@ -183,9 +183,18 @@ def build_items(cues: CueTable, request: TaskRequest, splits: SplitAssignment) -
     return generation.build_generation_items(cues, splits, query, answer[0])
 
 
-def build_task(cues: CueTable, request: TaskRequest) -> tuple[dict[str, Any], FamilyItems]:
-    """The spec (without its ``files`` entry) and the items of ``request`` (no I/O)."""
-    splits = split_cues(cues, request)
+def build_task(
+    cues: CueTable,
+    request: TaskRequest,
+    *,
+    splits: SplitAssignment | None = None,
+) -> tuple[dict[str, Any], FamilyItems]:
+    """The spec (without its ``files`` entry) and the items of ``request`` (no I/O).
+
+    ``splits``: ``split_cues(cues, request)`` when already computed.
+    """
+    if splits is None:
+        splits = split_cues(cues, request)
     family = build_items(cues, request, splits)
     taxonomy = cues.taxonomy
     spec: dict[str, Any] = {
@@ -267,15 +276,16 @@ def make_task(
     *,
     overwrite: bool = False,
     cues: CueTable | None = None,
+    splits: SplitAssignment | None = None,
 ) -> MadeTask:
     """Make one task in ``dataset`` (see the module docstring). Returns what it wrote.
 
     Items are written to staging files next to the final ones; they replace the task's
     files (and the spec is written last) only when the task is new, differs and may be
-    overwritten.
+    overwritten. ``splits`` goes to ``build_task`` (with ``cues``).
     """
     table = cues if cues is not None else load_cue_table(dataset, request_views(request))
-    spec, family = build_task(table, request)
+    spec, family = build_task(table, request, splits=splits)
     layout = TaskLayout(table.root, spec["name"])
     staged = {split: layout.folder / f".{split}.parquet.staged" for split in SPLITS}
     try:
@@ -367,10 +377,22 @@ def make_suite(
     errors stop the suite."""
     requests = suite_requests(suite, seed)
     cues = load_cue_table(dataset, [v for r in requests for v in request_views(r)])
+    # One split per (seed, ratios): the requests share the cue table.
+    split_of: dict[tuple[int, tuple[float, float, float]], SplitAssignment] = {}
     result = SuiteResult()
     for request in requests:
         try:
-            result.made.append(make_task(dataset, request, overwrite=overwrite, cues=cues))
+            key = (request.seed, request.split_ratios)
+            if key not in split_of:
+                split_of[key] = split_cues(cues, request)
+            made = make_task(
+                dataset,
+                request,
+                overwrite=overwrite,
+                cues=cues,
+                splits=split_of[key],
+            )
+            result.made.append(made)
         except TaskInputError as error:
             result.skipped.append((request.task_name(), error.message))
     return result

@@ -59,16 +59,9 @@ import pyarrow.compute as pc
 from empathynet.errors import ConfigError
 from empathynet.tasks.classification import unlabelled_counts
 from empathynet.tasks.cuetable import CueTable, dictionary_codes
-from empathynet.tasks.items import (
-    FamilyItems,
-    Positions,
-    count_by_split,
-    order_by_split,
-    shared_columns,
-    take,
-)
-from empathynet.tasks.splits import SPLITS, SplitAssignment
-from empathynet.tasks.views import leaking, option_columns, require_views
+from empathynet.tasks.items import FamilyItems, Positions, order_by_split, shared_columns
+from empathynet.tasks.splits import SPLITS, SplitAssignment, count_by_split
+from empathynet.tasks.views import leaking, option_columns, option_lists, require_views
 
 DISTRACTOR_MODES: tuple[str, ...] = ("any", "same-source", "same-speaker")
 DROP_REASONS: tuple[str, ...] = (
@@ -240,6 +233,14 @@ def _groups(exclusion_sorted: Codes) -> Iterator[tuple[Codes, Codes, Codes]]:
         yield np.flatnonzero(mine), prefix, np.flatnonzero(~mine)
 
 
+def _group_counts(windows: _Windows, rows: Codes, prefix: Codes) -> tuple[Codes, Codes]:
+    """For sorted positions ``rows`` of one exclusion group (``prefix`` its prefix count):
+    cue groups of other groups ``(in the duration window, in the bucket)``."""
+    lo, hi = windows.lo[rows], windows.hi[rows]
+    blo, bhi = windows.bucket_lo[rows], windows.bucket_hi[rows]
+    return (hi - lo) - (prefix[hi] - prefix[lo]), (bhi - blo) - (prefix[bhi] - prefix[blo])
+
+
 def candidate_counts(pool: DistractorPool, durations: DurationWindows) -> tuple[Codes, Codes]:
     """Per pool row: cue groups meeting rules 1-5 ``(in its duration window, in its bucket)``.
 
@@ -249,10 +250,8 @@ def candidate_counts(pool: DistractorPool, durations: DurationWindows) -> tuple[
     in_window = np.zeros(len(pool), dtype=np.int64)
     in_bucket = np.zeros(len(pool), dtype=np.int64)
     for rows, prefix, _ in _groups(pool.exclusion[windows.order]):
-        lo, hi = windows.lo[rows], windows.hi[rows]
-        blo, bhi = windows.bucket_lo[rows], windows.bucket_hi[rows]
-        in_window[windows.order[rows]] = (hi - lo) - (prefix[hi] - prefix[lo])
-        in_bucket[windows.order[rows]] = (bhi - blo) - (prefix[bhi] - prefix[blo])
+        pool_rows = windows.order[rows]
+        in_window[pool_rows], in_bucket[pool_rows] = _group_counts(windows, rows, prefix)
     return in_window, in_bucket
 
 
@@ -323,13 +322,11 @@ def sample_distractors(
     chosen = np.full((n, k), -1, dtype=np.int64)  # in sorted positions
     reason = np.zeros(n, dtype=np.int8)  # in sorted positions
     for rows, prefix, others in _groups(pool.exclusion[order]):
-        lo, hi = windows.lo[rows], windows.hi[rows]
-        valid = (hi - lo) - (prefix[hi] - prefix[lo])
-        blo, bhi = windows.bucket_lo[rows], windows.bucket_hi[rows]
-        in_bucket = (bhi - blo) - (prefix[bhi] - prefix[blo])
+        valid, in_bucket = _group_counts(windows, rows, prefix)
         ok = valid >= k
         reason[rows[~ok]] = np.where(in_bucket[~ok] >= k, 2, 1)
         ranks = distinct_ranks(valid[ok], k, rng)
+        lo = windows.lo[rows]
         first_other = (lo - prefix[lo])[ok]  # index in `others` of the first one >= lo
         chosen[rows[ok]] = others[first_other[:, None] + ranks]
 
@@ -442,10 +439,7 @@ def build_mcq_items(
     def build(positions: Positions) -> dict[str, pa.Array]:
         chosen = option_rows[positions]
         columns = shared_columns(cues, split_of_item[positions], rows[positions], query)
-        columns["option_cue_ids"] = pa.ListArray.from_arrays(
-            pa.array(np.arange(0, chosen.size + 1, rules.options, dtype=np.int32)),
-            take(cues, "cue_id", chosen.ravel()),
-        )
+        columns["option_cue_ids"] = option_lists(cues, "cue_id", chosen)
         columns.update(option_columns(cues, answer, chosen, "option"))
         columns["answer_index"] = pa.array(position[positions], pa.int32())
         return columns

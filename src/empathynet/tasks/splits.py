@@ -82,17 +82,20 @@ def connected_units(source_code: Codes, speaker_code: Codes) -> Codes:
 
 @dataclass(frozen=True)
 class SplitAssignment:
-    """The split of every row (index into ``SPLITS``) and how it was reached."""
+    """The split of every row (index into ``SPLITS``) and the number of units split."""
 
     split_code: npt.NDArray[np.int8]
     units: int
-    ratios: tuple[float, float, float]
-    seed: int
 
     def counts(self) -> dict[str, int]:
         """Rows per split."""
-        found = np.bincount(self.split_code, minlength=len(SPLITS))
-        return {name: int(found[i]) for i, name in enumerate(SPLITS)}
+        return count_by_split(self.split_code)
+
+
+def count_by_split(codes: npt.NDArray[np.integer]) -> dict[str, int]:
+    """Rows (or items) per split name, given their split codes."""
+    found = np.bincount(np.asarray(codes, dtype=np.int64), minlength=len(SPLITS))
+    return {name: int(found[i]) for i, name in enumerate(SPLITS)}
 
 
 def assign_splits(
@@ -111,7 +114,7 @@ def assign_splits(
     targets = check_ratios(ratios)
     n = len(source_code)
     if n == 0:
-        return SplitAssignment(np.zeros(0, dtype=np.int8), 0, targets, seed)
+        return SplitAssignment(np.zeros(0, dtype=np.int8), 0)
     unit = connected_units(source_code, speaker_code)
     n_units = int(unit.max()) + 1
     width = n_classes + 1
@@ -160,7 +163,7 @@ def assign_splits(
         for i in members:
             row[class_list[i]] -= count_list[i]
     split_of_unit = np.asarray(assigned, dtype=np.int8)
-    return SplitAssignment(split_of_unit[unit], n_units, targets, seed)
+    return SplitAssignment(split_of_unit[unit], n_units)
 
 
 def check_split_leakage(

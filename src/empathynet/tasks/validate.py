@@ -39,12 +39,12 @@ from empathynet.errors import DatasetError, PathEscapeError
 from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import safe_join
 from empathynet.tasks import generation, mcq
+from empathynet.tasks.classification import class_group_names
 from empathynet.tasks.cuetable import CueTable, load_cue_table
-from empathynet.tasks.items import take
-from empathynet.tasks.make import FAMILY_VERSIONS, TaskRequest, check_leakage, split_cues
+from empathynet.tasks.make import FAMILY_VERSIONS, TaskRequest, request_views, split_cues
 from empathynet.tasks.spec import TaskLayout, read_spec
 from empathynet.tasks.splits import SPLITS, SplitAssignment
-from empathynet.tasks.views import FILE_KINDS, view
+from empathynet.tasks.views import FILE_KINDS, option_columns, take, view, view_columns
 
 Codes = npt.NDArray[np.int64]
 
@@ -234,7 +234,7 @@ def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -
     rows = np.asarray(where.to_numpy(zero_copy_only=False), dtype=np.int64)
 
     request = _request_from_spec(spec)
-    splits = split_cues(cues, request)
+    splits = split_cues(cues, request)  # raises when a source or known speaker leaks
     item_split = np.asarray(
         pc.index_in(items.column("split"), value_set=pa.array(SPLITS)).to_numpy(
             zero_copy_only=False
@@ -242,15 +242,12 @@ def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -
         dtype=np.int64,
     )
     check.require("splits are the seeded assignment", item_split == splits.split_code[rows])
-    check_leakage(cues, splits.split_code, layout.folder)
     report.checks.append("splits are disjoint by source and by known speaker")
     for column in ("source_id", "speaker"):
         check.same_column(items, column, take(cues, column, rows))
-    for name_ in request.query_views:
-        column = take(cues, view(name_).column, rows)
-        check.same_column(items, f"query_{name_}", column)
+    for column, expected in view_columns(cues, request.query_views, rows, "query").items():
+        check.same_column(items, column, expected)
 
-    media_names = request.query_views + request.answer_views
     media_rows = rows
     if request.family == "classification":
         _check_classification(cues, items, rows, check)
@@ -259,7 +256,7 @@ def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -
     else:
         _check_generation(cues, items, rows, request.answer_views[0], check)
     if check_media:
-        _media_check(cues, media_names, media_rows, check)
+        _media_check(cues, request_views(request), media_rows, check)
     return report
 
 
@@ -272,8 +269,7 @@ def _check_classification(cues: CueTable, items: pa.Table, rows: Codes, check: _
     )
     check.same_column(items, "label", take(cues, "label", rows))
     check.same_column(items, "label_index", pa.array(cues.class_code[rows], pa.int32()))
-    taxonomy = cues.taxonomy
-    groups = np.asarray([taxonomy.group_of(c) for c in taxonomy.classes], dtype=object)
+    groups = class_group_names(cues)
     check.same_column(items, "class_group", pa.array(groups[cues.class_code[rows]], pa.string()))
     check.same_column(items, "agreement", take(cues, "agreement", rows))
 
@@ -289,8 +285,8 @@ def _check_generation(
         len(rows) == len(expected) and bool(np.array_equal(rows, expected)),
         f"{len(rows)} items for {len(expected)} cue groups",
     )
-    column = take(cues, view(target).column, rows)
-    check.same_column(items, f"target_{target}", column)
+    for column, expected in view_columns(cues, (target,), rows, "target").items():
+        check.same_column(items, column, expected)
     check.same_column(items, "target_dims", pa.array(dims[rows], pa.int64()))
 
 
@@ -348,7 +344,8 @@ def _check_mcq(
         pool.duration_ms, rules, mcq.item_generator(int(spec["seed"]))
     )
     check.require("every item is a labelled cue group", cues.class_code[rows] >= 0)
-    slot = np.searchsorted(eligible, rows)  # eligible is sorted and holds every item row
+    # eligible is sorted and holds every item row and (labelled, checked above) distractor
+    slot, distractor_slot = np.searchsorted(eligible, rows), np.searchsorted(eligible, distractors)
     low, high = windows.low_ms[slot][:, None], windows.high_ms[slot][:, None]
     duration = cues.duration_ms[distractors]
     check.require(
@@ -357,17 +354,18 @@ def _check_mcq(
         f"2 tolerances of max({rules.duration_tolerance_min_ms} ms, "
         f"{rules.duration_tolerance_pct} %) wide, at a seeded place",
     )
-    identity = mcq.identity_codes(rules.distractors, cues.source_code, cues.speaker_code)
-    check.require(f"distractors meet the {rules.distractors} identity rule", same(identity))
-    content = mcq.content_codes(cues, request.answer_views)
+    identity = pool.identity
+    check.require(
+        f"distractors meet the {rules.distractors} identity rule",
+        (identity[distractor_slot] == identity[slot][:, None]).all(1),
+    )
+    content = pool.content[slot][:, None]
     check.require(
         "distractors show other text / tags than the answer",
-        ((content[rows] < 0)[:, None] | (content[distractors] != content[rows][:, None])).all(1),
+        ((content < 0) | (pool.content[distractor_slot] != content)).all(1),
     )
-    for name in request.answer_views:
-        expected = take(cues, view(name).column, options.ravel())
-        offsets = pa.array(np.arange(0, options.size + 1, n_options, dtype=np.int32))
-        check.same_column(items, f"option_{name}", pa.ListArray.from_arrays(offsets, expected))
+    for column, expected in option_columns(cues, request.answer_views, options, "option").items():
+        check.same_column(items, column, expected)
 
     # Every cue group that could have an item has one; every dropped one could not.
     in_window, in_bucket = mcq.candidate_counts(pool, windows)

@@ -122,11 +122,6 @@ def leaking(names: Iterable[str]) -> list[str]:
     return [n for n in names if view(n).leaks_words]
 
 
-def manifest_columns(names: Iterable[str]) -> list[str]:
-    """The manifest columns the views read."""
-    return [view(n).column for n in names]
-
-
 def missing_mask(cues: CueTable, name: str) -> npt.NDArray[np.bool_]:
     """Cue-table rows that lack the view (null path, no files)."""
     info = view(name)
@@ -158,19 +153,27 @@ def require_views(cues: CueTable, names: Iterable[str], rows: npt.NDArray[np.int
             )
 
 
-def _combined(values: pa.ChunkedArray | pa.Array) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+def take(cues: CueTable, column: str, rows: npt.NDArray[np.int64]) -> pa.Array:
+    """Column values of cue-table ``rows`` as one array."""
+    taken = cues.column(column).take(pa.array(rows, pa.int64()))
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
 
 
 def view_columns(
     cues: CueTable, names: Iterable[str], rows: npt.NDArray[np.int64], prefix: str
 ) -> dict[str, pa.Array]:
     """Item columns ``<prefix>_<view>`` holding each row's view value."""
-    indices = pa.array(rows, pa.int64())
-    return {
-        f"{prefix}_{name}": _combined(cues.column(view(name).column).take(indices))
-        for name in names
-    }
+    return {f"{prefix}_{name}": take(cues, view(name).column, rows) for name in names}
+
+
+def option_lists(cues: CueTable, column: str, options: npt.NDArray[np.int64]) -> pa.ListArray:
+    """Per item the list of its options' values of ``column``.
+
+    ``options`` is ``(items, n_options)`` cue-table rows.
+    """
+    items, per_item = options.shape
+    offsets = pa.array(np.arange(0, items * per_item + 1, per_item, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, take(cues, column, options.ravel()))
 
 
 def option_columns(
@@ -180,12 +183,4 @@ def option_columns(
 
     ``options`` is ``(items, n_options)`` cue-table rows.
     """
-    items, per_item = options.shape
-    offsets = pa.array(np.arange(0, items * per_item + 1, per_item, dtype=np.int32))
-    flat = pa.array(options.ravel(), pa.int64())
-    return {
-        f"{prefix}_{name}": pa.ListArray.from_arrays(
-            offsets, _combined(cues.column(view(name).column).take(flat))
-        )
-        for name in names
-    }
+    return {f"{prefix}_{name}": option_lists(cues, view(name).column, options) for name in names}
