@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from empathynet.cli.main import main
+from empathynet.errors import DatasetError
 from empathynet.media.audio import read_wav
 from empathynet.pipeline.build import read_manifest
 from empathynet.store.layout import DatasetLayout
@@ -62,6 +63,18 @@ def test_blur_command_reblurs_with_another_method(
     assert json.loads((copy / "dataset.json").read_text())["blur_method"] == "lowpass"
     assert main(["blur", str(copy), "--method", "nonsense"]) == 2
     assert "unknown blur method 'nonsense'" in capsys.readouterr().err
+
+
+def test_blur_verify_of_a_folder_that_is_not_a_dataset_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(DatasetError, match="not an EmpathyNet dataset"):
+        read_manifest(tmp_path)
+    missing = tmp_path / "no" / "such"
+    assert main(["blur", "verify", str(missing), "--no-asr", "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "not an EmpathyNet dataset" in captured.err
+    assert "no accepted cue has blurred audio" not in captured.out
 
 
 @pytest.mark.slow

@@ -189,6 +189,29 @@ def test_rebuild_with_other_options_needs_overwrite(
     ]
 
 
+def test_building_again_keeps_the_subtitle_fix_counts(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path
+) -> None:
+    clips, _ = demo
+    video = tmp_path / "film.mp4"
+    video.symlink_to(clip_named(clips, "no_face").video_path)
+    video.with_suffix(".srt").write_text(
+        "1\n00:00:00,500 --> 00:00:02,000\nA sentence said once.\n\n"
+        "2\n00:00:00,500 --> 00:00:02,000\nA sentence said once.\n\n"
+        "3\n00:00:03,000 --> 00:00:03,000\nA sentence of no time.\n",
+        encoding="utf-8",
+    )
+    dataset = tmp_path / "d"
+    first = build_dataset([video], dataset, progress=False).subtitle_counts
+    assert sum(first.values()) >= 2  # the duplicate and the zero-length event
+    for _ in range(2):
+        again = build_dataset([video], dataset, progress=False)
+        assert again.chunks_done == 0 and again.subtitle_counts == first
+        report = json.loads((dataset / "reports" / "build.json").read_text())
+        assert report["subtitle_fixes"] == dict(sorted(first.items()))
+    assert summarize(DatasetLayout(dataset)).subtitle_counts == first
+
+
 def test_kill_during_build_then_resume_equals_uninterrupted(
     demo: tuple[list[DemoClip], Path], tmp_path: Path
 ) -> None:

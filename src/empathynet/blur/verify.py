@@ -252,9 +252,14 @@ def may_be_intelligible(
     return (figures.shared_content_words or 0) > max_shared_content_words
 
 
-def _median(values: list[float | None]) -> float | None:
+def finite_median(values: list[float | None], digits: int | None = None) -> float | None:
+    """The median of the finite ``values`` (``None`` when there are none), rounded to
+    ``digits`` decimals when given."""
     present = [value for value in values if value is not None and math.isfinite(value)]
-    return float(statistics.median(present)) if present else None
+    if not present:
+        return None
+    median = float(statistics.median(present))
+    return median if digits is None else round(median, digits)
 
 
 @dataclass(frozen=True)
@@ -314,21 +319,21 @@ def summarize_blur(
     return BlurSummary(
         cues=len(rows),
         same_duration=sum(row.same_duration for row in rows),
-        median_f0_correlation=_median([row.f0_correlation for row in rows]),
-        median_f0_rmse_semitones=_median([row.f0_rmse_semitones for row in rows]),
-        median_intensity_correlation=_median([row.intensity_correlation for row in rows]),
-        median_speaking_rate_ratio=_median([row.speaking_rate_ratio for row in rows]),
+        median_f0_correlation=finite_median([row.f0_correlation for row in rows]),
+        median_f0_rmse_semitones=finite_median([row.f0_rmse_semitones for row in rows]),
+        median_intensity_correlation=finite_median([row.intensity_correlation for row in rows]),
+        median_speaking_rate_ratio=finite_median([row.speaking_rate_ratio for row in rows]),
         transcribed=sum(row.blurred_transcript is not None for row in rows),
         recognised_raw=len(recognised),
-        median_wer_raw=_median([row.wer_raw for row in recognised]),
-        median_wer_blurred=_median([row.wer_blurred for row in recognised]),
-        median_blurred_word_recall=_median(
+        median_wer_raw=finite_median([row.wer_raw for row in recognised]),
+        median_wer_blurred=finite_median([row.wer_blurred for row in recognised]),
+        median_blurred_word_recall=finite_median(
             [
                 row.blurred_hits / row.reference_words
                 for row in recognised
                 if row.blurred_hits is not None and row.reference_words
             ]
         ),
-        median_wer_blurred_vs_raw=_median([row.wer_blurred_vs_raw for row in rows]),
+        median_wer_blurred_vs_raw=finite_median([row.wer_blurred_vs_raw for row in rows]),
         possibly_intelligible=tuple(flagged),
     )

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from empathynet.errors import DatasetError
@@ -62,11 +61,8 @@ def read_manifest_columns(root: str | Path, columns: Sequence[str]) -> pa.Table:
     Reads only those columns, so it stays fast on manifests of millions of rows.
     """
     layout = require_dataset(root)
-    parts = sorted(layout.cues_dir.glob("part-*.parquet"))
-    if not parts:
-        raise DatasetError("the dataset has no manifest parts (cues/part-*.parquet)", layout.root)
     tables = []
-    for part in parts:
+    for part in layout.require_cue_parts():
         try:
             tables.append(pq.read_table(part, columns=list(columns)))
         except (OSError, pa.ArrowInvalid) as error:
@@ -80,8 +76,3 @@ def cue_statuses(root: str | Path) -> dict[str, str]:
     ids = table.column("cue_id").to_pylist()
     statuses = table.column("status").to_pylist()
     return dict(zip(ids, statuses, strict=True))
-
-
-def accepted_mask(table: pa.Table) -> pa.ChunkedArray:
-    """Boolean mask of the accepted rows of a manifest table."""
-    return pc.equal(table.column("status"), "accepted")

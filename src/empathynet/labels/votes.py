@@ -35,6 +35,7 @@ from empathynet.labels.aggregate import (
     DEFAULT_TIE_RULE,
     aggregate_votes,
     check_tie_rule,
+    read_aggregate,
     write_aggregate,
 )
 from empathynet.labels.store import LabelsLayout, cue_statuses, dataset_taxonomy
@@ -284,10 +285,7 @@ def import_labels(
     # Always recomputed, so an import interrupted between the two writes heals on re-run.
     aggregate = aggregate_votes(table, taxonomy, tie_rule)
     write_aggregate(labels.aggregate, aggregate, tie_rule)
-    agreement = aggregate.column("agreement")
-    labelled = int(pc.sum(pc.is_valid(aggregate.column("label"))).as_py() or 0)
-    tied = int(pc.sum(aggregate.column("tie")).as_py() or 0)
-    mean = pc.mean(agreement).as_py() if aggregate.num_rows else None
+    summary = _summary(table, aggregate, tie_rule, taxonomy)
     return ImportResult(
         file=str(csv_path),
         round=round_id,
@@ -295,9 +293,9 @@ def import_labels(
         votes_added=added,
         already_imported=already,
         votes_total=table.num_rows,
-        cues_labelled=labelled,
-        cues_tied=tied,
-        mean_agreement=None if mean is None else float(mean),
+        cues_labelled=summary.cues_labelled,
+        cues_tied=summary.cues_tied,
+        mean_agreement=summary.mean_agreement,
         tie_rule=tie_rule,
     )
 
@@ -328,21 +326,14 @@ class LabelSummary:
         return out
 
 
-def summarize_labels(dataset: str | Path) -> LabelSummary:
-    """Counts of a dataset's votes and aggregate."""
-    from empathynet.labels.aggregate import read_aggregate
-
-    layout = require_dataset(dataset)
-    labels = LabelsLayout(layout.root)
-    taxonomy = dataset_taxonomy(layout.root)
-    votes = read_votes(layout.root)
-    found = read_aggregate(labels.aggregate)
+def _summary(
+    votes: pa.Table, aggregate: pa.Table | None, rule: str | None, taxonomy: Taxonomy
+) -> LabelSummary:
+    """Counts of the votes and their aggregate (None: no aggregate yet)."""
     counts = dict.fromkeys(taxonomy.classes, 0)
     labelled = tied = 0
     mean: float | None = None
-    rule: str | None = None
-    if found is not None:
-        aggregate, rule = found
+    if aggregate is not None:
         for label in aggregate.column("label").to_pylist():
             if label is not None:
                 counts[label] = counts.get(label, 0) + 1
@@ -362,6 +353,17 @@ def summarize_labels(dataset: str | Path) -> LabelSummary:
     )
 
 
+def summarize_labels(dataset: str | Path) -> LabelSummary:
+    """Counts of a dataset's votes and aggregate."""
+    layout = require_dataset(dataset)
+    taxonomy = dataset_taxonomy(layout.root)
+    votes = read_votes(layout.root)
+    found = read_aggregate(LabelsLayout(layout.root).aggregate)
+    if found is None:
+        return _summary(votes, None, None, taxonomy)
+    return _summary(votes, *found, taxonomy)
+
+
 def reaggregate_labels(dataset: str | Path, tie_rule: str = DEFAULT_TIE_RULE) -> LabelSummary:
     """Recompute ``labels/aggregate.parquet`` from the votes, e.g. under another tie rule."""
     check_tie_rule(tie_rule)
@@ -370,7 +372,7 @@ def reaggregate_labels(dataset: str | Path, tie_rule: str = DEFAULT_TIE_RULE) ->
     votes = read_votes(layout.root)
     if votes.num_rows == 0:
         raise DatasetError("the dataset has no votes: import a labels CSV first", layout.root)
-    write_aggregate(
-        labels.aggregate, aggregate_votes(votes, dataset_taxonomy(layout.root), tie_rule), tie_rule
-    )
-    return summarize_labels(layout.root)
+    taxonomy = dataset_taxonomy(layout.root)
+    aggregate = aggregate_votes(votes, taxonomy, tie_rule)
+    write_aggregate(labels.aggregate, aggregate, tie_rule)
+    return _summary(votes, aggregate, tie_rule, taxonomy)

@@ -10,6 +10,7 @@ build (Ctrl-C, ``kill -9``) finishes with exactly the rows of an uninterrupted o
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -29,7 +30,7 @@ import pyarrow.parquet as pq
 from empathynet import __version__
 from empathynet.config import EmpathyNetConfig, to_mapping
 from empathynet.data.models import CueGroup, Source, Utterance, make_cue_id
-from empathynet.data.schemas import CUE_SCHEMA, SOURCE_SCHEMA, records_to_table
+from empathynet.data.schemas import CUE_SCHEMA, SOURCE_SCHEMA, records_to_table, table_to_records
 from empathynet.engines.local import LocalEngine
 from empathynet.errors import DatasetError, EmpathyNetError, NoAudioStreamError
 from empathynet.media.probe import content_hash, probe
@@ -92,11 +93,10 @@ def prepare_source(item: SourceInput, config: EmpathyNetConfig) -> PreparedSourc
         prepared.source = Source(**base, status="failed", reason=str(error))
         prepared.failure = (cues.failure_reason(error), str(error))
         return prepared
-    fields = {k: v for k, v in info.source_fields().items() if k in Source.__dataclass_fields__}
-    prepared.source = Source(**{**base, **fields})
+    prepared.source = Source(**{**base, **info.source_fields()})
     if not prepared.source.audio_streams:
         missing = NoAudioStreamError("no audio stream: no audio cue can be cut", path)
-        prepared.source = Source(**{**base, **fields}, status="failed", reason=str(missing))
+        prepared.source = dataclasses.replace(prepared.source, status="failed", reason=str(missing))
         prepared.failure = ("no_audio", str(missing))
     return prepared
 
@@ -281,6 +281,8 @@ def build_dataset(
     summary.wall_seconds = time.monotonic() - started
     summary.chunks_done = done
     summary.chunks_skipped = skipped
+    # This run read every source's subtitles: its counts replace those of an earlier run.
+    summary.subtitle_counts = Counter()
     for entry in prepared:
         summary.subtitle_counts.update(entry.subtitle_counts)
     atomic_write_json(layout.build_report, summary.to_dict())
@@ -317,12 +319,18 @@ def _write_dataset_json(
 
 def read_cue_parts(layout: DatasetLayout) -> Iterable[tuple[Path, Any]]:
     """Each committed manifest part and its Parquet table, in name order."""
-    for part in sorted(layout.cues_dir.glob("part-*.parquet")):
+    for part in layout.cue_parts():
         yield part, pq.read_table(part)
 
 
-def summarize(layout: DatasetLayout) -> BuildSummary:
-    """Counts of a dataset directory, read from its manifest (used by ``inspect``)."""
+def summarize(
+    layout: DatasetLayout, each_part: Callable[[Any], None] | None = None
+) -> BuildSummary:
+    """Counts of a dataset directory, read from its manifest (used by ``inspect``).
+
+    ``each_part``, when given, is called with every manifest part's table as it is read,
+    so a caller that needs the rows too reads the manifest only once.
+    """
     require_dataset(layout.root)
     summary = BuildSummary(str(layout.root))
     if layout.sources_parquet.exists():
@@ -332,6 +340,8 @@ def summarize(layout: DatasetLayout) -> BuildSummary:
         summary.sources_failed = len(failed)
         summary.source_failures = [s["reason"] for s in failed]
     for _, table in read_cue_parts(layout):
+        if each_part is not None:
+            each_part(table)
         summary.utterances += table.num_rows
         summary.status_counts.update(table.column("status").to_pylist())
         summary.reason_counts.update(r for r in table.column("reason").to_pylist() if r)
@@ -347,10 +357,9 @@ def summarize(layout: DatasetLayout) -> BuildSummary:
 
 
 def read_manifest(root: str | Path) -> list[CueGroup]:
-    """Every cue row of a dataset, sorted by ``cue_id``."""
-    from empathynet.data.schemas import table_to_records
-
-    layout = DatasetLayout(Path(root))
+    """Every cue row of a dataset, sorted by ``cue_id``; ``DatasetError`` when ``root``
+    is not a dataset directory."""
+    layout = require_dataset(root)
     rows: list[CueGroup] = []
     for _, table in read_cue_parts(layout):
         rows.extend(table_to_records(table, CueGroup))

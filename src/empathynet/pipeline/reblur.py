@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from empathynet.blur import Recognizer, blur_pitch, create_blur_method, verify_blur
+from empathynet.blur.verify import finite_median
 from empathynet.config import BlurConfig
 from empathynet.data.models import CueGroup
 from empathynet.data.schemas import CUE_SCHEMA, records_to_table, table_to_records
 from empathynet.errors import DatasetError
 from empathynet.media.audio import read_wav, write_wav
+from empathynet.pipeline.build import read_cue_parts
 from empathynet.pipeline.cues import blur_fields
 from empathynet.pipeline.progress import Progress
 from empathynet.store.atomic import atomic_write_json, atomic_write_table
@@ -38,8 +39,7 @@ def _rewrite_parts(
 ) -> list[CueGroup]:
     """Apply ``update`` to every accepted row, part by part; returns the new accepted rows."""
     require_dataset(layout.root)
-    parts = sorted(layout.cues_dir.glob("part-*.parquet"))
-    tables = [(part, pq.read_table(part)) for part in parts]
+    tables = list(read_cue_parts(layout))
     total = sum(t.num_rows for _, t in tables)
     done: list[CueGroup] = []
     with Progress(label, total=total, unit="cues", enabled=progress) as bar:
@@ -130,8 +130,7 @@ def verify_dataset(
 
 
 def _median(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None and np.isfinite(v)]
-    return round(float(np.median(present)), 4) if present else None
+    return finite_median(values, digits=4)
 
 
 def blur_report(rows: list[CueGroup], recognised_raw_wer: float = 0.5) -> dict[str, Any]:

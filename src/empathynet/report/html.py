@@ -28,7 +28,7 @@ from empathynet.data.schemas import table_to_records
 from empathynet.errors import ConfigError, DatasetError, PathEscapeError
 from empathynet.evaluate.leaderboard import Board
 from empathynet.labels import LabelsLayout, read_aggregate
-from empathynet.pipeline.build import read_cue_parts, summarize
+from empathynet.pipeline.build import summarize
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.layout import DatasetLayout
 from empathynet.tasks import SPLITS, list_tasks, read_spec
@@ -167,38 +167,35 @@ class _MediaLinks:
 
 @dataclass
 class _ManifestView:
-    """What the page shows from the manifest (read part by part, never all at once)."""
+    """What the page shows from the manifest, fed one part at a time (``add``) as
+    ``summarize`` reads it, so the manifest is read once and never held whole."""
 
-    accepted_total: int = 0
+    max_cues: int
     cues: list[CueGroup] = field(default_factory=list)
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    reason_status: dict[str, str] = field(default_factory=dict)
 
-
-def _read_manifest_view(layout: DatasetLayout, max_cues: int) -> _ManifestView:
-    view = _ManifestView()
-    kept: list[CueGroup] = []
-    examples: dict[str, list[dict[str, Any]]] = {}
-    for _, table in read_cue_parts(layout):
+    def add(self, table: pa.Table) -> None:
+        """Keep the first accepted cue groups and the first examples per reason."""
         accepted_mask = pc.equal(table.column("status"), "accepted")
         accepted = table.filter(accepted_mask)
-        view.accepted_total += accepted.num_rows
-        if accepted.num_rows and max_cues:
+        if accepted.num_rows and self.max_cues:
             order = pc.sort_indices(accepted, sort_keys=[("cue_id", "ascending")])
-            kept.extend(table_to_records(accepted.take(order[:max_cues]), CueGroup))
-            kept = sorted(kept, key=lambda cue: cue.cue_id)[:max_cues]
+            self.cues.extend(table_to_records(accepted.take(order[: self.max_cues]), CueGroup))
+            self.cues = sorted(self.cues, key=lambda cue: cue.cue_id)[: self.max_cues]
         others = table.filter(pc.invert(accepted_mask)).select(list(_EXAMPLE_COLUMNS))
         for reason in pc.unique(others.column("reason")).to_pylist():
             if reason is None:
                 continue
             rows = others.filter(pc.equal(others.column("reason"), reason))
             order = pc.sort_indices(rows, sort_keys=[("cue_id", "ascending")])
-            merged = examples.get(reason, []) + rows.take(order[:EXAMPLES_PER_REASON]).to_pylist()
-            examples[reason] = sorted(merged, key=lambda row: row["cue_id"])[:EXAMPLES_PER_REASON]
-    view.cues = kept
-    view.examples = examples
-    view.reason_status = {reason: rows[0]["status"] for reason, rows in examples.items()}
-    return view
+            first = rows.take(order[:EXAMPLES_PER_REASON]).to_pylist()
+            merged = sorted([*self.examples.get(reason, []), *first], key=lambda row: row["cue_id"])
+            self.examples[reason] = merged[:EXAMPLES_PER_REASON]
+
+    @property
+    def reason_status(self) -> dict[str, str]:
+        """The status (rejected or failed) of each reason with examples."""
+        return {reason: rows[0]["status"] for reason, rows in self.examples.items()}
 
 
 def _labels(root: Path, cue_ids: Iterable[str]) -> tuple[dict[str, dict[str, Any]], str | None]:
@@ -339,11 +336,15 @@ def _cue_card(cue: CueGroup, label: dict[str, Any] | None, media: _MediaLinks) -
 
 
 def _cues_section(
-    view: _ManifestView, labels: dict[str, dict[str, Any]], media: _MediaLinks
+    summary: dict[str, Any],
+    view: _ManifestView,
+    labels: dict[str, dict[str, Any]],
+    media: _MediaLinks,
 ) -> list[str]:
+    total = summary["status"].get("accepted", 0)
     out = [
         '<h2 id="cues">Accepted cue groups</h2>',
-        f"<p>Showing {len(view.cues)} of {view.accepted_total} accepted cue groups, by cue id.</p>",
+        f"<p>Showing {len(view.cues)} of {total} accepted cue groups, by cue id.</p>",
     ]
     if view.cues:
         out.append('<div class="cues">')
@@ -465,12 +466,13 @@ def render_report(
     if max_cues < 0:
         raise ConfigError(f"max_cues must be >= 0, got {max_cues}")
     layout = DatasetLayout(Path(dataset))
-    summary = summarize(layout).to_dict()  # DatasetError when it is not a dataset
+    view = _ManifestView(max_cues)
+    # DatasetError when it is not a dataset; the view sees each manifest part as it is read.
+    summary = summarize(layout, view.add).to_dict()
     name = _dataset_name(layout)
-    view = _read_manifest_view(layout, max_cues)
     labels, tie_rule = _labels(layout.root, (cue.cue_id for cue in view.cues))
     media = _MediaLinks(layout)
-    cues = _cues_section(view, labels, media)  # before the header: it counts missing media
+    cues = _cues_section(summary, view, labels, media)  # before the header: it counts missing media
     if tie_rule is not None:
         cues.insert(
             1, f'<p class="muted">Labels: majority vote, tie rule {escape_text(tie_rule)}.</p>'

@@ -64,6 +64,17 @@ class DatasetLayout:
     def build_report(self) -> Path:
         return self.reports_dir / "build.json"
 
+    def cue_parts(self) -> list[Path]:
+        """The committed manifest parts, in name order."""
+        return sorted(self.cues_dir.glob("part-*.parquet"))
+
+    def require_cue_parts(self) -> list[Path]:
+        """``cue_parts``; ``DatasetError`` when there are none."""
+        parts = self.cue_parts()
+        if not parts:
+            raise DatasetError("the dataset has no manifest parts (cues/part-*.parquet)", self.root)
+        return parts
+
     def cue_part(self, source_id: str, chunk: int) -> Path:
         """The manifest part holding one chunk of one source's utterances."""
         return self.cues_dir / f"part-{source_id}-{chunk:05d}.parquet"

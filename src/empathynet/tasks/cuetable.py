@@ -173,9 +173,7 @@ class CueTable:
 
 
 def _manifest_dataset(root: Path) -> ds.Dataset:
-    parts = sorted(DatasetLayout(root).cues_dir.glob("part-*.parquet"))
-    if not parts:
-        raise DatasetError("the dataset has no manifest parts (cues/part-*.parquet)", root)
+    parts = DatasetLayout(root).require_cue_parts()
     try:
         return ds.dataset([str(p) for p in parts], format="parquet")
     except (OSError, pa.ArrowInvalid) as error:
