@@ -42,7 +42,8 @@ import imageio_ffmpeg
 
 from empathynet.config import EmpathyNetConfig
 from empathynet.faces.detectors import create_detector
-from empathynet.media.decode import WindowDecoder, sample_times
+from empathynet.faces.tracking import sample_times_ms
+from empathynet.media.decode import WindowDecoder
 from empathynet.media.encode import ClipWriter, CropBox
 from empathynet.pipeline.build import build_dataset, read_manifest
 from empathynet.subtitles import load_utterances
@@ -85,7 +86,7 @@ def _floor_worker(args: tuple[str, list[Window], str, str]) -> int:
     frames = 0
     with WindowDecoder(video, threads=False) as decoder:
         for start_ms, end_ms, accepted in windows:
-            times = sample_times(start_ms, end_ms, 5)
+            times = sample_times_ms(start_ms, end_ms, 5)
             next_time = 0
             writer = None
             if floor == FLOORS[2] and accepted:

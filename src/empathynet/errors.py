@@ -78,7 +78,3 @@ class PathEscapeError(DatasetError):
 
 class MissingDependencyError(EmpathyNetError):
     """An optional dependency is not installed; the message gives the install command."""
-
-
-class NotAvailableError(EmpathyNetError):
-    """A part of the toolkit that is not built yet; the message says which."""

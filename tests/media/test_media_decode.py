@@ -11,12 +11,8 @@ import numpy as np
 import pytest
 
 from empathynet.errors import CorruptMediaError
-from empathynet.media.decode import (
-    WindowDecoder,
-    sample_times,
-    select_frames,
-    times_shown,
-)
+from empathynet.faces.tracking import sample_times_ms
+from empathynet.media.decode import WindowDecoder, select_frames, times_shown
 
 from .media_helpers import INDEXED_FPS, INDEXED_FRAMES, ffmpeg, read_index, truncated_copy
 
@@ -119,10 +115,10 @@ def test_to_rgb_sizes_and_rotation(lavfi_video: Path, media_dir: Path) -> None:
 
 
 def test_sample_times_and_selection(indexed_video: Path) -> None:
-    assert sample_times(1000, 2000, 5) == [1000, 1200, 1400, 1600, 1800]
-    assert sample_times(1000, 2000, 3) == [1000, 1333, 1666]
-    assert sample_times(0, 100, 5) == [0]
-    times = sample_times(1010, 2530, 5)
+    assert sample_times_ms(1000, 2000, 5) == [1000, 1200, 1400, 1600, 1800]
+    assert sample_times_ms(1000, 2000, 3) == [1000, 1333, 1666]
+    assert sample_times_ms(0, 100, 5) == [0]
+    times = sample_times_ms(1010, 2530, 5)
     with WindowDecoder(indexed_video) as decoder:
         selected = list(select_frames(decoder.frames(1010, 2530), times))
     assert [t for t, _ in selected] == times

@@ -19,7 +19,6 @@ from empathynet.media.audio import (
 from empathynet.media.decode import (
     DecodedFrame,
     WindowDecoder,
-    sample_times,
     select_frames,
     times_shown,
 )
@@ -70,7 +69,6 @@ __all__ = [
     "read_audio",
     "read_audio_windows",
     "read_wav",
-    "sample_times",
     "select_frames",
     "square_crop_box",
     "still_times",

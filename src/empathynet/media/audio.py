@@ -274,11 +274,9 @@ class AudioReader(Closing):
                 frames = self._stream.decode(packet)
                 if frames and not started:
                     frames[0] = self._on_output_grid(frames[0])
+                blocks = [out for f in frames for out in self._resampler.resample(f)]
                 if packet.size == 0:  # the flush packet at the end of the data
-                    blocks = [out for f in frames for out in self._resampler.resample(f)]
                     blocks += self._resampler.resample(None)
-                else:
-                    blocks = [out for f in frames for out in self._resampler.resample(f)]
             except StopIteration:
                 return
             except av.error.FFmpegError as error:

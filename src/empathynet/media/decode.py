@@ -95,7 +95,6 @@ class DecodedFrame:
     end: Fraction  #: media seconds when the next frame replaces it
     rotation: int = 0  #: degrees clockwise to turn it for display (0, 90, 180, 270)
     sample_aspect_ratio: Fraction = Fraction(1)  #: pixel aspect ratio of the stored picture
-    key_frame: bool = False
     #: Shared converter: keeps FFmpeg's scaler set up between frames of one size.
     reformatter: VideoReformatter | None = field(default=None, repr=False, compare=False)
 
@@ -141,35 +140,34 @@ class DecodedFrame:
         FFmpeg's swscale before the conversion, so a small target is cheap. ``interpolation``:
         a swscale method name (``"AREA"``, ``"FAST_BILINEAR"``, ...; default bilinear).
         """
-        out_width, out_height = self.scaled_size(width, height)
-        if self.rotation in (90, 270):
-            out_width, out_height = out_height, out_width
-        array = self._convert("rgb24", out_width, out_height, interpolation)
-        if self.rotation:
-            # np.rot90 turns counter-clockwise for positive k.
-            array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation // 90)))
-        return array
+        return self._displayed("rgb24", width, height, interpolation)
 
     def to_gray(
         self, width: int | None = None, height: int | None = None, interpolation: str | None = None
     ) -> RGBArray:
         """Luma only, ``(height, width)`` uint8, display orientation; see ``to_rgb``."""
+        return self._displayed("gray", width, height, interpolation)
+
+    def _displayed(
+        self, pixel_format: str, width: int | None, height: int | None, interpolation: str | None
+    ) -> RGBArray:
+        """The picture in ``pixel_format``, scaled and turned as ``to_rgb`` describes."""
         out_width, out_height = self.scaled_size(width, height)
         if self.rotation in (90, 270):
             out_width, out_height = out_height, out_width
-        array = self._convert("gray", out_width, out_height, interpolation)
-        if self.rotation:
-            array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation // 90)))
-        return array
-
-    def _convert(
-        self, pixel_format: str, width: int, height: int, interpolation: str | None
-    ) -> RGBArray:
         reformatter = self.reformatter or VideoReformatter()
         converted = reformatter.reformat(
-            self.frame, width=width, height=height, format=pixel_format, interpolation=interpolation
+            self.frame,
+            width=out_width,
+            height=out_height,
+            format=pixel_format,
+            interpolation=interpolation,
         )
-        return cast(RGBArray, converted.to_ndarray())
+        array = cast(RGBArray, converted.to_ndarray())
+        if self.rotation:
+            # np.rot90 turns counter-clockwise for positive k.
+            array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation // 90)))
+        return array
 
 
 class WindowDecoder(Closing):
@@ -247,8 +245,6 @@ class WindowDecoder(Closing):
         self.seeks = 0
         #: Number of frames decoded, for measurements.
         self.decoded_frames = 0
-        #: Frames dropped because their timestamp did not advance (damaged timing).
-        self.dropped_frames = 0
 
     def close(self) -> None:
         """Close the file. Idempotent."""
@@ -392,8 +388,7 @@ class WindowDecoder(Closing):
                 pts = pending_pts + self._nominal_duration if pending is not None else 0
             if pending is not None:
                 if pts <= pending_pts:
-                    self.dropped_frames += 1
-                    continue
+                    continue  # its timestamp does not advance (damaged timing): dropped
                 yield self._timed(pending, pending_pts, pts)
             pending, pending_pts = frame, pts
         if pending is not None:
@@ -415,7 +410,6 @@ class WindowDecoder(Closing):
             end=self._pts_seconds(next_pts),
             rotation=self._rotation,
             sample_aspect_ratio=self._sar,
-            key_frame=frame.key_frame,
             reformatter=self._reformatter,
         )
 
@@ -468,22 +462,6 @@ class WindowDecoder(Closing):
                 self.path,
                 time_position(end),
             )
-
-
-def sample_times(start_ms: int, end_ms: int, fps: Fraction | int = 5) -> list[int]:
-    """Sampling instants in ``[start_ms, end_ms)`` at ``fps`` per second, integer ms.
-
-    The first is ``start_ms``; instant ``k`` is ``start_ms + floor(k * 1000 / fps)``.
-    """
-    if fps <= 0:
-        raise ValueError(f"sampling rate must be positive, got {fps}")
-    step = Fraction(1000) / Fraction(fps)
-    times: list[int] = []
-    index = 0
-    while (time := start_ms + math.floor(index * step)) < end_ms:
-        times.append(time)
-        index += 1
-    return times
 
 
 def times_shown(decoded: DecodedFrame, times_ms: Sequence[int]) -> list[int]:

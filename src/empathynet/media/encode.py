@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,7 +39,7 @@ from PIL import Image
 from empathynet.errors import MediaError
 from empathynet.media.decode import DecodedFrame
 from empathynet.media.probe import error_reason
-from empathynet.store.atomic import atomic_write_with, sync_file
+from empathynet.store.atomic import atomic_write_with, commit, temporary_beside
 from empathynet.timeline import ms_to_seconds
 
 #: Side of the face crops and of the face clip, pixels.
@@ -191,12 +190,7 @@ class ClipWriter:
         self._audio_rate = audio_rate
         self._crf = crf
         self._preset = preset
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
-        os.close(fd)
-        self._tmp = Path(tmp_name)
+        self._tmp = temporary_beside(self.path)
         try:
             self._container: OutputContainer = av.open(
                 str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"}
@@ -285,8 +279,7 @@ class ClipWriter:
             if self._audio_rate is not None:
                 self._encode_audio()
             self._container.close()
-            sync_file(self._tmp)
-            os.replace(self._tmp, self.path)
+            commit(self._tmp, self.path)
         except (av.error.FFmpegError, OSError) as error:
             self.abort()
             raise MediaError(f"cannot encode clip: {error_reason(error)}", self.path) from error

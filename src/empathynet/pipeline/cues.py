@@ -45,7 +45,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +69,10 @@ from empathynet.errors import (
 )
 from empathynet.faces.detectors import FaceDetector, create_detector, import_cv2
 from empathynet.faces.speaking import MouthMeter, score_track
-from empathynet.faces.tracking import FaceTrack, FrameFaces, track_faces
+from empathynet.faces.tracking import FaceTrack, detect_frames, sample_times_ms, track_faces
 from empathynet.media.audio import AudioReader, write_wav
-from empathynet.media.decode import DecodedFrame, WindowDecoder
+from empathynet.media.decode import DecodedFrame, WindowDecoder, select_frames
 from empathynet.media.encode import (
-    ClipWriter,
     CropBox,
     crop_square,
     encode_clip,
@@ -82,7 +80,7 @@ from empathynet.media.encode import (
     still_times,
     write_jpeg,
 )
-from empathynet.media.shots import ShotDetector
+from empathynet.media.shots import ShotDetector, detect_cuts
 from empathynet.store.atomic import batched_sync
 from empathynet.store.layout import DatasetLayout
 
@@ -294,14 +292,13 @@ class _Window:
     def cuts_ms(self, context: WorkerContext, timer: Timer) -> list[int]:
         """Shot cuts inside the window (scored now from the kept frames if need be)."""
         with timer.stage("shots"):
-            shots = self.shots
-            if shots is None:
-                shots = ShotDetector(context.config.shots)
-                for decoded in self.kept or ():
-                    shots.add_frame(decoded)
+            if self.shots is not None:
+                cuts = self.shots.cuts()
+            else:
+                cuts = detect_cuts(self.kept or (), context.config.shots)
             return [
                 cut.time_ms
-                for cut in shots.cuts()
+                for cut in cuts
                 if self.start_ms + self.frame_ms < cut.time_ms < self.end_ms - self.frame_ms
             ]
 
@@ -320,8 +317,8 @@ def _scan_window(
     unless the window is too long to keep its frames: then they are scored on the way.
     """
     faces = context.config.faces
-    sample_step = Fraction(1000, faces.sample_fps)
-    next_sample = 0  # index k of the next sample time start_ms + floor(k * step)
+    times = sample_times_ms(start_ms, end_ms, faces.sample_fps)
+    next_sample = 0  # index in ``times`` of the next sample time
     sampled: dict[int, np.ndarray] = {}
     kept: list[DecodedFrame] | None = []
     kept_bytes = 0
@@ -335,12 +332,9 @@ def _scan_window(
             break
         display_size = decoded.display_size
         with timer.stage("detect"):
-            while True:
-                sample_ms = start_ms + int(next_sample * sample_step)
-                if sample_ms >= end_ms or not decoded.covers(sample_ms):
-                    break
+            while next_sample < len(times) and decoded.covers(times[next_sample]):
                 width = min(faces.detection_width, display_size[0])
-                sampled[sample_ms] = decoded.to_rgb(width=width, interpolation="AREA")
+                sampled[times[next_sample]] = decoded.to_rgb(width=width, interpolation="AREA")
                 next_sample += 1
         if kept is not None:
             kept.append(decoded)
@@ -401,7 +395,7 @@ def _process_utterance(
     window = _scan_window(context, decoder, start_ms, end_ms, timer, frame_ms)
     times = sorted(window.sampled)
     with timer.stage("detect"):
-        found = [FrameFaces(t, tuple(context.detector.detect(window.sampled[t]))) for t in times]
+        found = detect_frames(context.detector, ((t, window.sampled[t]) for t in times))
         tracks = track_faces(found, faces.iou_threshold, faces.max_gap_frames)
     common: dict[str, Any] = {}
 
@@ -413,7 +407,7 @@ def _process_utterance(
         small = context.small_detector
         if small is not None:
             with timer.stage("detect"):
-                second = [FrameFaces(t, tuple(small.detect(window.sampled[t]))) for t in times]
+                second = detect_frames(small, ((t, window.sampled[t]) for t in times))
             small_tracks = track_faces(second, faces.iou_threshold, faces.max_gap_frames)
             if small_tracks:
                 biggest = max(small_tracks, key=lambda t: t.median_size(faces.size_measure))
@@ -578,9 +572,10 @@ def _extract(
     still_paths: list[str] = []
     crop_paths: list[str] = []
     boxes: list[FaceBox] = []
-    for k, time_ms in enumerate(still_times(start_ms, end_ms, extract.stills)):
-        decoded = next(f for f in frames if f.covers(time_ms))
-        rgb = decoded.to_rgb()
+    times = still_times(start_ms, end_ms, extract.stills)
+    shown = dict(select_frames(frames, times))
+    for k, time_ms in enumerate(times):
+        rgb = shown[time_ms].to_rgb()
         box = track.box_at(time_ms)
         boxes.append(box)
         still, crop = relative(f"still_{k}.jpg"), relative(f"face_{k}.jpg")
@@ -605,21 +600,16 @@ def _extract(
             raw_pitch=pitch,
         )
     face_clip = relative("face.mp4")
-    writer = ClipWriter(
+    encode_clip(
         layout.resolve(face_clip),
-        start_ms=start_ms,
+        frames,
+        start_ms,
+        end_ms,
         crop=_pixel_box(_median_box(track), size, extract.face_margin),
         size=(extract.face_size, extract.face_size),
         crf=extract.crf,
         preset=extract.preset,
     )
-    try:
-        for decoded in frames:
-            writer.add_frame(decoded)
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close(end_ms=end_ms)
     clip_path: str | None = None
     if extract.full_clip:
         clip_path = relative("clip.mp4")

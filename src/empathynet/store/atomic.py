@@ -46,15 +46,27 @@ def sync_file(path: Path) -> None:
             os.fsync(handle.fileno())
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+def temporary_beside(path: Path) -> Path:
+    """Create an empty temporary file ``.<name>.<random>.tmp`` in ``path``'s folder (made
+    if missing), for ``commit`` to move to ``path`` once written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    tmp = Path(tmp_name)
+    return Path(tmp_name)
+
+
+def commit(tmp: Path, path: Path) -> None:
+    """fsync the finished ``tmp`` (or leave it to ``batched_sync()``) and rename it to ``path``."""
+    sync_file(tmp)
+    os.replace(tmp, path)
+
+
+def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
+    """Let ``write(tmp_path)`` produce the file, then move it to ``path`` atomically."""
+    tmp = temporary_beside(path)
     try:
         write(tmp)
-        sync_file(tmp)
-        os.replace(tmp, path)
+        commit(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -66,7 +78,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     def write(tmp: Path) -> None:
         tmp.write_bytes(data)
 
-    _atomic(path, write)
+    atomic_write_with(path, write)
 
 
 def atomic_write_json(path: Path, value: Any) -> None:
@@ -77,12 +89,7 @@ def atomic_write_json(path: Path, value: Any) -> None:
 
 def atomic_write_table(path: Path, table: pa.Table) -> None:
     """Write ``table`` as Parquet (zstd) to ``path`` atomically."""
-    _atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-
-
-def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
-    """Let ``write(tmp_path)`` produce the file, then move it to ``path`` atomically."""
-    _atomic(path, write)
+    atomic_write_with(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def remove_stale_temporaries(folder: Path) -> int:
