@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from collections.abc import Callable
@@ -13,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from empathynet.cli import audit as audit_cli
+from empathynet.cli.main import main
 from empathynet.evaluate.audits import audit_task
 from empathynet.tasks.cuetable import load_cue_table
 from empathynet.tasks.make import TaskRequest, make_task
@@ -50,14 +49,6 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="empathynet")
-    audit_cli.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    status: int = args.run(args)
-    return status
-
-
 def variant(root: Path, name: str, change: Callable[[str, list[dict[str, Any]]], None]) -> str:
     """A copy of the fair task whose items ``change(split, rows)`` edits in place."""
     source, target = TaskLayout(root, "fair"), TaskLayout(root, name)
@@ -76,7 +67,7 @@ def results(root: Path, name: str) -> dict[str, bool | None]:
 
 
 def test_a_fair_task_passes_every_audit(big: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["audit", str(big), "fair"]) == 0
+    assert main(["audit", str(big), "fair"]) == 0
     assert "verdict: PASS" in capsys.readouterr().out
     report = json.loads((big / "reports" / "audits" / "fair.json").read_text())
     assert report["passed"] and report["failures"] == []
@@ -89,7 +80,7 @@ def test_a_fair_task_passes_every_audit(big: Path, capsys: pytest.CaptureFixture
 def test_distractors_from_any_source_leak_identity(
     big: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli(["audit", str(big), "any-source"]) == 1
+    assert main(["audit", str(big), "any-source"]) == 1
     out = capsys.readouterr().out
     assert "FAIL (leaks: identity)" in out
     outcome = results(big, "any-source")

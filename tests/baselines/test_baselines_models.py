@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 from pathlib import Path
@@ -13,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from empathynet.cli import baseline as baseline_cli
+from empathynet.cli.main import main
 from empathynet.errors import ConfigError
 from empathynet.evaluate import load_predictions
 from empathynet.evaluate.baselines import BASELINES, applicable_baselines, run_baseline
@@ -212,19 +211,11 @@ def test_tfidf_learns_words_that_carry_the_class(tmp_path: Path) -> None:
     assert top1.low is not None and top1.low > chance + 0.2, top1
 
 
-def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="empathynet")
-    baseline_cli.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    status: int = args.run(args)
-    return status
-
-
 def test_cli_baseline_prints_scores(media: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["baseline", str(media), "cls", "--model", "majority"]) == 0
+    assert main(["baseline", str(media), "cls", "--model", "majority"]) == 0
     out = capsys.readouterr().out
     assert "baseline majority on cls" in out and "top1" in out
-    assert cli(["baseline", str(media), "gen-text", "--model", "marginal", "--json"]) == 0
+    assert main(["baseline", str(media), "gen-text", "--model", "marginal", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["results"]["metrics"]["bits_per_dim"]["value"] < 8
 

@@ -40,9 +40,9 @@ import pyarrow.compute as pc
 
 from empathynet import __version__
 from empathynet.errors import ConfigError
-from empathynet.evaluate.baselines.base import TaskData, load_task_split
+from empathynet.evaluate.baselines.base import TaskData
 from empathynet.evaluate.baselines.features import SideFeatures
-from empathynet.evaluate.baselines.learned import JOINT_DIMS, Reducer
+from empathynet.evaluate.baselines.learned import JOINT_DIMS, Reducer, option_vectors
 from empathynet.store.atomic import atomic_write_json
 from empathynet.store.layout import require_dataset
 from empathynet.tasks.cuetable import CueTable, load_cue_table, speaker_keys
@@ -218,9 +218,10 @@ def learned_choice(
 
     options = train.shape[1]
     target = (np.arange(options)[None, :] == train_answer[:, None]).ravel().astype(np.int64)
-    scaler = StandardScaler().fit(centred(train))
+    train_rows = centred(train)
+    scaler = StandardScaler().fit(train_rows)
     model = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
-    model.fit(scaler.transform(centred(train)), target)
+    model.fit(scaler.transform(train_rows), target)
     scores = model.decision_function(scaler.transform(centred(test)))
     return pick(np.asarray(scores, dtype=np.float64).reshape(len(test), options), rng)
 
@@ -234,30 +235,17 @@ class _OptionFacts:
     query_speaker: IntArray  #: -1 unknown
 
 
-def option_facts(data: TaskData, cues: CueTable, codes: _Codes) -> _OptionFacts:
-    ids = data.items.column("option_cue_ids").combine_chunks()
-    where = pc.index_in(pc.list_flatten(ids), value_set=cues.cue_ids())
-    if where.null_count:
-        raise ConfigError(
-            f"task {data.name}: {where.null_count} options are not accepted cue groups of the "
-            "dataset (run `empathynet tasks validate`)"
-        )
-    rows = np.asarray(where.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return _OptionFacts(
-        rows.reshape(len(data), data.options),
-        codes.source(data.items.column("source_id")),
-        codes.speaker(data.items.column("speaker")),
-    )
-
-
 class _Codes:
-    """Integer codes of sources and speaker keys shared by the cue table and the items."""
+    """Integer codes of sources and speaker keys shared by the cue table and the items.
+
+    The cue table's own codes (``CueTable.source_code`` / ``speaker_code``) number its
+    sources and speaker keys in order of first appearance, as ``sources`` and
+    ``speakers`` list them.
+    """
 
     def __init__(self, cues: CueTable) -> None:
         self.sources = pc.unique(cues.column("source_id").combine_chunks())
         self.speakers = pc.drop_null(pc.unique(speaker_keys(cues.column("speaker"))))
-        self.cue_source = self.source(cues.column("source_id"))
-        self.cue_speaker = self.speaker(cues.column("speaker"))
 
     def source(self, column: pa.ChunkedArray | pa.Array) -> IntArray:
         index = pc.index_in(column, value_set=self.sources)
@@ -268,6 +256,52 @@ class _Codes:
         return np.asarray(pc.fill_null(index, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """What the audits of one task read, loaded once: spec, cue table, every split's
+    items and (MCQ) their options' cue ids, flattened, with their cue-table rows."""
+
+    root: Path
+    task: str
+    spec: dict[str, Any]
+    cues: CueTable
+    codes: _Codes
+    items: dict[str, pa.Table]
+    option_ids: dict[str, pa.Array]  #: MCQ only
+    option_rows: dict[str, pa.Array]  #: MCQ only; null: not a cue group of the table
+
+    @classmethod
+    def read(cls, dataset: str | Path, task: str, spec: dict[str, Any], cues: CueTable) -> _Loaded:
+        items = {split: read_items(dataset, task, split) for split in SPLITS}
+        option_ids: dict[str, pa.Array] = {}
+        option_rows: dict[str, pa.Array] = {}
+        if spec["family"] == "mcq":
+            cue_ids = cues.cue_ids()
+            for split, table in items.items():
+                flat = pc.list_flatten(table.column("option_cue_ids").combine_chunks())
+                option_ids[split] = flat
+                option_rows[split] = pc.index_in(flat, value_set=cue_ids)
+        return cls(Path(dataset), task, spec, cues, _Codes(cues), items, option_ids, option_rows)
+
+    def split(self, split: str) -> TaskData:
+        return TaskData(self.root, self.task, self.spec, split, self.items[split])
+
+
+def option_facts(data: TaskData, loaded: _Loaded) -> _OptionFacts:
+    where = loaded.option_rows[data.split]
+    if where.null_count:
+        raise ConfigError(
+            f"task {data.name}: {where.null_count} options are not accepted cue groups of the "
+            "dataset (run `empathynet tasks validate`)"
+        )
+    rows = np.asarray(where.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return _OptionFacts(
+        rows.reshape(len(data), data.options),
+        loaded.codes.source(data.items.column("source_id")),
+        loaded.codes.speaker(data.items.column("speaker")),
+    )
+
+
 def _duration_features(cues: CueTable, facts: _OptionFacts) -> FloatMatrix:
     log_ms = np.log(np.maximum(cues.duration_ms[facts.rows], 1).astype(np.float64))
     centred = log_ms - log_ms.mean(axis=1, keepdims=True)
@@ -276,9 +310,9 @@ def _duration_features(cues: CueTable, facts: _OptionFacts) -> FloatMatrix:
     return np.stack([centred, centred**2, rank], axis=2)
 
 
-def _identity_features(codes: _Codes, facts: _OptionFacts) -> FloatMatrix:
-    source = codes.cue_source[facts.rows] == facts.query_source[:, None]
-    speaker = codes.cue_speaker[facts.rows]
+def _identity_features(cues: CueTable, facts: _OptionFacts) -> FloatMatrix:
+    source = cues.source_code[facts.rows] == facts.query_source[:, None]
+    speaker = cues.speaker_code[facts.rows]
     same_speaker = (speaker >= 0) & (speaker == facts.query_speaker[:, None])
     return np.stack([source, same_speaker], axis=2).astype(np.float64)
 
@@ -292,26 +326,15 @@ def _option_only_features(
     reducer = Reducer(JOINT_DIMS, seed)
     out = []
     for number, data in enumerate((train, test)):
-        option_ids, option_cues = data.option_cues()
-        ids = list(option_cues)
-        values = [option_cues[i] for i in ids]
-        if number == 0:
-            side.fit(values)
-            vectors = reducer.fit_transform(side.transform(values))
-        else:
-            vectors = reducer.transform(side.transform(values))
-        row_of = {cue_id: r for r, cue_id in enumerate(ids)}
-        index = np.asarray([[row_of[c] for c in options] for options in option_ids])
-        out.append(vectors[index])
+        vectors, index = option_vectors(data, side, reducer, fit=number == 0)
+        out.append(vectors[np.asarray(index)])
     return out[0], out[1]
 
 
-def mcq_shortcuts(
-    dataset: str | Path, task: str, cues: CueTable, seed: int
-) -> tuple[list[ShortcutResult], TaskData]:
+def mcq_shortcuts(loaded: _Loaded, seed: int) -> tuple[list[ShortcutResult], TaskData]:
     """The four shortcut audits of an MCQ task (see the module docstring)."""
-    train = load_task_split(dataset, task, "train")
-    test = load_task_split(dataset, task, "test")
+    train = loaded.split("train")
+    test = loaded.split("test")
     chance = 1.0 / test.options
     if len(test) == 0:
         return [not_run(n, chance, "the test split has no items") for n in SHORTCUTS], test
@@ -339,12 +362,12 @@ def mcq_shortcuts(
     best = int(np.argmax(slot_counts))  # lowest slot on ties
     results.append(score("position-only", np.full(len(test), best, dtype=np.int64)))
 
-    codes = _Codes(cues)
-    facts_train = option_facts(train, cues, codes)
-    facts_test = option_facts(test, cues, codes)
+    cues = loaded.cues
+    facts_train = option_facts(train, loaded)
+    facts_test = option_facts(test, loaded)
     builders: list[tuple[str, Callable[[_OptionFacts], FloatMatrix]]] = [
         ("duration-only", lambda f: _duration_features(cues, f)),
-        ("identity", lambda f: _identity_features(codes, f)),
+        ("identity", lambda f: _identity_features(cues, f)),
     ]
     for name, build in builders:
         chosen = learned_choice(build(facts_train), answer_train, build(facts_test), rng, seed)
@@ -352,18 +375,18 @@ def mcq_shortcuts(
     return results, test
 
 
-def split_leakage(dataset: str | Path, task: str, spec: dict[str, Any], cues: CueTable) -> str:
+def split_leakage(loaded: _Loaded) -> str:
     """Raise ``SplitLeakageError`` when items, sources or known speakers (of the items and
     of their MCQ options) are in several splits; else a one-line summary."""
-    codes = _Codes(cues)
-    where = Path(dataset) / "tasks" / task
+    codes, cues, spec = loaded.codes, loaded.cues, loaded.spec
+    where = loaded.root / "tasks" / loaded.task
     split_code: list[IntArray] = []
     source: list[IntArray] = []
     speaker: list[IntArray] = []
     names: list[str] = []
     seen: dict[str, str] = {}
     for number, split in enumerate(SPLITS):
-        items = read_items(dataset, task, split)
+        items = loaded.items[split]
         for item_id in items.column("item_id").to_pylist():
             if item_id in seen:
                 raise SplitLeakageError(
@@ -376,17 +399,15 @@ def split_leakage(dataset: str | Path, task: str, spec: dict[str, Any], cues: Cu
         speaker.append(codes.speaker(items.column("speaker")))
         names += [f"of item {i}" for i in items.column("item_id").to_pylist()]
         if spec["family"] == "mcq" and items.num_rows:
-            flat = pc.list_flatten(items.column("option_cue_ids").combine_chunks())
+            flat = loaded.option_ids[split]
             rows = np.asarray(
-                pc.fill_null(pc.index_in(flat, value_set=cues.cue_ids()), -1).to_numpy(
-                    zero_copy_only=False
-                ),
+                pc.fill_null(loaded.option_rows[split], -1).to_numpy(zero_copy_only=False),
                 dtype=np.int64,
             )
             known = rows >= 0
             split_code.append(np.full(int(known.sum()), number, dtype=np.int64))
-            source.append(codes.cue_source[rows[known]])
-            speaker.append(codes.cue_speaker[rows[known]])
+            source.append(cues.source_code[rows[known]])
+            speaker.append(cues.speaker_code[rows[known]])
             names += [f"of option {c}" for c, k in zip(flat.to_pylist(), known, strict=True) if k]
     all_source = np.concatenate(source) if source else np.zeros(0, dtype=np.int64)
     all_speaker = np.concatenate(speaker) if speaker else np.zeros(0, dtype=np.int64)
@@ -414,18 +435,30 @@ def split_leakage(dataset: str | Path, task: str, spec: dict[str, Any], cues: Cu
     )
 
 
-def audit_task(dataset: str | Path, task: str, *, seed: int = 0, write: bool = True) -> AuditReport:
-    """Run every audit of ``task`` (see the module docstring); write the JSON report."""
+def audit_task(
+    dataset: str | Path,
+    task: str,
+    *,
+    seed: int = 0,
+    write: bool = True,
+    cues: CueTable | None = None,
+) -> AuditReport:
+    """Run every audit of ``task`` (see the module docstring); write the JSON report.
+
+    ``cues``: the dataset's cue table, when the caller has loaded it already.
+    """
     spec = read_spec(dataset, task)
-    cues = load_cue_table(dataset)
+    loaded = _Loaded.read(
+        dataset, task, spec, cues if cues is not None else load_cue_table(dataset)
+    )
     try:
-        leakage = split_leakage(dataset, task, spec, cues)
+        leakage = split_leakage(loaded)
         leakage_passed = True
     except SplitLeakageError as error:
         leakage, leakage_passed = error.message, False
     notes: list[str] = []
     if spec["family"] == "mcq":
-        shortcuts, test = mcq_shortcuts(dataset, task, cues, seed)
+        shortcuts, test = mcq_shortcuts(loaded, seed)
         options: int | None = test.options
         chance: float | None = 1.0 / test.options
         items = len(test)

@@ -134,21 +134,24 @@ def _cell(value: Figure) -> str:
     return text
 
 
-def _truth(dataset: Path, name: str, split: str, family: str, spec: dict[str, Any]) -> pa.Table:
-    """The split's item ids and the family's truth column, checked against the spec."""
-    layout = TaskLayout(dataset, name)
+def _truth(
+    layout: TaskLayout, split: str, family: str, spec: dict[str, Any]
+) -> tuple[pa.Table, str]:
+    """The split's item ids and the family's truth column, checked against the spec, and
+    the SHA-256 of the items file."""
     path = layout.items(split)
     expected = spec.get("files", {}).get(split, {}).get("sha256")
     if not path.is_file():
-        raise DatasetError(f"task {name!r} has no {split} items file", path)
-    if expected is not None and file_sha256(path) != expected:
+        raise DatasetError(f"task {layout.name!r} has no {split} items file", path)
+    sha256 = file_sha256(path)
+    if expected is not None and sha256 != expected:
         raise DatasetError(
             "the items file differs from its SHA-256 in the spec: remake the task "
             "(`empathynet tasks make ... --overwrite`)",
             path,
         )
     try:
-        return pq.read_table(path, columns=["item_id", _TRUTH_COLUMN[family]])
+        return pq.read_table(path, columns=["item_id", _TRUTH_COLUMN[family]]), sha256
     except (OSError, pa.ArrowInvalid, KeyError) as error:
         raise DatasetError(f"cannot read the items: {error}", path) from None
 
@@ -180,7 +183,8 @@ def score_task(
     root = require_dataset(dataset).root
     spec = read_spec(root, task_name)
     family = str(spec["family"])
-    truth = _truth(root, task_name, split, family, spec)
+    layout = TaskLayout(root, task_name)
+    truth, items_sha256 = _truth(layout, split, family, spec)
     if truth.num_rows == 0:
         raise DatasetError(f"the {split} split of task {task_name!r} has no items", root)
     path = Path(predictions_path)
@@ -201,14 +205,13 @@ def score_task(
     else:
         figures, details = score_generation(predictions.values, values, bootstrap, rng)
         details["unit"] = str(spec.get("target", {}).get("unit", "bits per dimension"))
-    layout = TaskLayout(root, task_name)
     return Results(
         task={
             "name": task_name,
             "family": family,
             "family_version": spec.get("family_version"),
             "spec_sha256": file_sha256(layout.spec),
-            "items_sha256": file_sha256(layout.items(split)),
+            "items_sha256": items_sha256,
             "seed": spec.get("seed"),
         },
         dataset={

@@ -16,7 +16,7 @@ from empathynet.errors import DatasetError, MissingDependencyError
 from empathynet.evaluate.audits import audit_task
 from empathynet.evaluate.baselines import applicable_baselines, run_baseline
 from empathynet.store.layout import require_dataset
-from empathynet.tasks import list_tasks, read_spec
+from empathynet.tasks import list_tasks, load_cue_table, read_spec
 
 #: The headline figure shown per family (higher is better except bits per dimension).
 HEADLINE = {"classification": "top1", "mcq": "accuracy", "generation": "bits_per_dim"}
@@ -55,6 +55,7 @@ def leaderboard(dataset: str | Path, *, split: str = "test", seed: int = 0) -> B
             "'empathynet tasks make DATASET --suite standard'",
             dataset,
         )
+    cues = load_cue_table(dataset)  # once, for every task's audit
     rows: list[BoardRow] = []
     audits: dict[str, str] = {}
     for task in tasks:
@@ -94,7 +95,7 @@ def leaderboard(dataset: str | Path, *, split: str = "test", seed: int = 0) -> B
                     note,
                 )
             )
-        report = audit_task(dataset, task.name, seed=seed)
+        report = audit_task(dataset, task.name, seed=seed, cues=cues)
         audits[task.name] = "passed" if report.passed else "FAILED: " + ", ".join(report.failures)
     return Board(rows, audits)
 

@@ -69,8 +69,6 @@ class Predictions:
     field: str  #: the prediction field the file uses
     item_ids: pa.Array  #: string ids, in the order of ``values``
     values: npt.NDArray[Any]
-    #: mcq ``scores`` only: the (n, N) option scores, else None
-    option_scores: npt.NDArray[np.float64] | None = None
 
     def __len__(self) -> int:
         return len(self.item_ids)
@@ -141,7 +139,9 @@ def _read_jsonl(path: Path, family: str) -> tuple[pa.Table, Locate]:
     body = data[:-1] if data.endswith(b"\n") else data  # the last newline ends a line
     if data.strip() and not _BLANK_LINE.search(body):
         try:
-            table = pj.read_json(path, read_options=pj.ReadOptions(block_size=1 << 24))
+            table = pj.read_json(
+                pa.BufferReader(data), read_options=pj.ReadOptions(block_size=1 << 24)
+            )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             table = None
         # one row per line (no blank line, no line with two objects): row r is line r + 1
@@ -312,15 +312,14 @@ def _check(table: pa.Table, path: Path, spec: dict[str, Any], locate: Locate) ->
     field = given[int(used[0])]
     ids = pc.cast(ids, pa.string())
     column = columns[field]
-    option_scores = None
     values: npt.NDArray[Any]
     if family == "classification":
         values = _classification(column, field, task_classes(spec), fail)
     elif family == "mcq":
-        values, option_scores = _mcq(column, field, task_options(spec), fail)
+        values = _mcq(column, field, task_options(spec), fail)
     else:
         values = _generation(column, field, fail)
-    return Predictions(path, family, field, ids, values, option_scores)
+    return Predictions(path, family, field, ids, values)
 
 
 Fail = Callable[[int | None, str], NoReturn]
@@ -419,9 +418,7 @@ def _classification(
     return scores
 
 
-def _mcq(
-    column: pa.Array, field: str, options: int, fail: Fail
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64] | None]:
+def _mcq(column: pa.Array, field: str, options: int, fail: Fail) -> npt.NDArray[np.int64]:
     n = len(column)
     if field == "choice":
         if not _is_numeric(column.type):
@@ -435,7 +432,7 @@ def _mcq(
         if outside.any():
             at = _first(outside)
             fail(at, f"choice {int(values[at])} is not an option index 0..{options - 1}")
-        return values.astype(np.int64), None
+        return values.astype(np.int64)
     if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
         fail(0, f"scores must be a list of {options} numbers, got {column.type}")
     lengths = np.asarray(pc.list_value_length(column).to_numpy(zero_copy_only=False))
@@ -451,7 +448,7 @@ def _mcq(
     if bad.any():
         at = _first(bad.any(axis=1))
         fail(at, f"score of option {_first(bad[at])} is not finite ({values[bad][0]})")
-    return np.asarray(np.argmax(values, axis=1), dtype=np.int64), values
+    return np.asarray(np.argmax(values, axis=1), dtype=np.int64)
 
 
 def _generation(column: pa.Array, field: str, fail: Fail) -> npt.NDArray[np.float64]:
@@ -514,12 +511,6 @@ def _align(
         )
     order = np.empty(len(items), dtype=np.int64)
     order[position] = np.arange(len(ids), dtype=np.int64)
-    scores = None if predictions.option_scores is None else predictions.option_scores[order]
     return Predictions(
-        path,
-        predictions.family,
-        predictions.field,
-        items,
-        predictions.values[order],
-        scores,
+        path, predictions.family, predictions.field, items, predictions.values[order]
     )

@@ -23,7 +23,13 @@ import numpy.typing as npt
 
 from empathynet.errors import ConfigError
 from empathynet.evaluate.baselines.base import BASELINES, Baseline, Row, TaskData, require_items
-from empathynet.tasks.generation import AUDIO_RATE, IMAGE_CHANNELS, IMAGE_SIDE, load_target
+from empathynet.tasks.generation import (
+    AUDIO_RATE,
+    IMAGE_CHANNELS,
+    IMAGE_SIDE,
+    TARGET_VIEWS,
+    load_target,
+)
 
 VALUES = 256  #: values per dimension (bytes, 8-bit pixels, mu-law codes)
 _SAMPLES_PER_MS = AUDIO_RATE // 1000
@@ -59,7 +65,7 @@ class MarginalBaseline(Baseline):
     @classmethod
     def check(cls, spec: Mapping[str, Any]) -> None:
         super().check(spec)
-        if target_view(spec) not in ("text", "face_stills", "audio_blur"):
+        if target_view(spec) not in TARGET_VIEWS:
             raise ConfigError(f"baseline marginal: unknown target view {target_view(spec)!r}")
 
     def fit(self, train: TaskData) -> None:

@@ -100,6 +100,24 @@ class Reducer:
         return np.hstack(out)
 
 
+def option_vectors(
+    data: TaskData, side: SideFeatures, reducer: Reducer, *, fit: bool
+) -> tuple[FloatMatrix, list[list[int]]]:
+    """MCQ options as reduced answer features: one row per distinct option cue of
+    ``data``, and per item the rows of its options, in slot order. With ``fit``,
+    ``side`` and ``reducer`` learn from these options first (the train split)."""
+    option_ids, option_cues = data.option_cues()
+    ids = list(option_cues)
+    values = [option_cues[i] for i in ids]
+    if fit:
+        side.fit(values)
+        vectors = reducer.fit_transform(side.transform(values))
+    else:
+        vectors = reducer.transform(side.transform(values))
+    row_of = {cue_id: r for r, cue_id in enumerate(ids)}
+    return vectors, [[row_of[c] for c in options] for options in option_ids]
+
+
 def log_softmax(logits: FloatMatrix) -> FloatMatrix:
     """Row-wise log-softmax (finite for finite logits)."""
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -210,35 +228,21 @@ class FeatureBaseline(Baseline):
                 )
         self.views_used = self.query_side.views + self.answer_side.views
         queries = train.query_cues()
-        option_ids, option_cues = train.option_cues()
         self.query_side.fit(queries)
-        self.answer_side.fit(list(option_cues.values()))
         self.query_reducer = Reducer(JOINT_DIMS, self.seed)
         self.answer_reducer = Reducer(JOINT_DIMS, self.seed)
         query_vectors = self.query_reducer.fit_transform(self.query_side.transform(queries))
-        ids = list(option_cues)
-        option_vectors = self.answer_reducer.fit_transform(
-            self.answer_side.transform([option_cues[i] for i in ids])
-        )
-        row_of = {cue_id: r for r, cue_id in enumerate(ids)}
-        answers = [
-            row_of[options[a]]
-            for options, a in zip(option_ids, train.answer_index().tolist(), strict=True)
-        ]
-        self.mapping = Ridge(alpha=1.0).fit(query_vectors, option_vectors[answers])
+        vectors, index = option_vectors(train, self.answer_side, self.answer_reducer, fit=True)
+        answers = [rows[a] for rows, a in zip(index, train.answer_index().tolist(), strict=True)]
+        self.mapping = Ridge(alpha=1.0).fit(query_vectors, vectors[answers])
 
     def _predict_options(self, data: TaskData) -> list[Row]:
         queries = self.query_reducer.transform(self.query_side.transform(data.query_cues()))
         mapped = np.asarray(self.mapping.predict(queries), dtype=np.float64)
-        option_ids, option_cues = data.option_cues()
-        ids = list(option_cues)
-        vectors = self.answer_reducer.transform(
-            self.answer_side.transform([option_cues[i] for i in ids])
-        )
-        row_of = {cue_id: r for r, cue_id in enumerate(ids)}
+        vectors, index = option_vectors(data, self.answer_side, self.answer_reducer, fit=False)
         rows = []
-        for item, target, options in zip(data.item_ids(), mapped, option_ids, strict=True):
-            candidates = vectors[[row_of[c] for c in options]]
+        for item, target, options in zip(data.item_ids(), mapped, index, strict=True):
+            candidates = vectors[options]
             scores = cosine(target, candidates)
             rows.append({"item_id": item, "scores": [float(s) for s in scores]})
         return rows

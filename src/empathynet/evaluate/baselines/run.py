@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from empathynet.evaluate.baselines.base import BASELINES, Row, TaskData, load_task_split
+from empathynet.evaluate.baselines.base import BASELINES, Row, load_task_split
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.layout import require_dataset
 from empathynet.tasks.spec import check_task_name, read_spec
@@ -87,7 +87,6 @@ def run_baseline(
     *,
     split: str = "test",
     seed: int = 0,
-    score: bool = True,
 ) -> BaselineRun:
     """Train ``model`` on ``task``'s train split, predict ``split``, write and score it.
 
@@ -124,14 +123,13 @@ def run_baseline(
         time.perf_counter() - started,
         notes=notes,
     )
-    if score and len(data):
+    if len(data):
         run.results, run.results_path = score_predictions(
             dataset, task, path, split=split, seed=seed
         )
     return run
 
 
-def applicable_baselines(spec: dict[str, Any] | TaskData) -> list[str]:
+def applicable_baselines(spec: dict[str, Any]) -> list[str]:
     """Names of the baselines that can run on a task (given its spec)."""
-    mapping = spec.spec if isinstance(spec, TaskData) else spec
-    return [name for name in BASELINES.names() if BASELINES.get(name).applies(mapping)]
+    return [name for name in BASELINES.names() if BASELINES.get(name).applies(spec)]
