@@ -22,7 +22,6 @@ from empathynet.testing import (
     FaceBox,
     Phrase,
     ScriptLine,
-    generate_demo_media,
     make_clip,
     make_long_video,
     plan_script,
@@ -33,9 +32,8 @@ Frames = list[npt.NDArray[np.uint8]]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DemoClip]:
-    clips = generate_demo_media(tmp_path_factory.mktemp("demo"))
-    return {clip.name: clip for clip in clips}
+def demo(demo_media: list[DemoClip]) -> dict[str, DemoClip]:
+    return {clip.name: clip for clip in demo_media}
 
 
 def _video_frames(path: Path, fmt: str = "rgb24") -> Frames:
@@ -409,8 +407,11 @@ def test_plan_script_truth_for_split_sentences_and_tags() -> None:
 
 
 def test_bad_requests_raise_config_errors(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="scene"):
+    unknown = "unknown scene 'beach'; known: large_face, small_face, two_faces, coffee, rocket"
+    with pytest.raises(ConfigError, match=unknown):
         make_clip(tmp_path / "x.mp4", scene="beach")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=unknown):
+        make_clip(tmp_path / "x.mp4", shots=[(0, "large_face"), (1000, "beach")])  # type: ignore[list-item]
     with pytest.raises(ConfigError, match="frame size"):
         make_clip(tmp_path / "x.mp4", width=641)
     with pytest.raises(ConfigError, match="first shot"):

@@ -7,15 +7,16 @@ from pathlib import Path
 import pytest
 
 from empathynet.pipeline.build import build_dataset
-from empathynet.testing import DemoClip, generate_demo_media
+from empathynet.testing import DemoClip
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[DemoClip], Path]:
-    """The demo media and a dataset built from them (read-only for the tests)."""
+def demo(request: pytest.FixtureRequest) -> tuple[list[DemoClip], Path]:
+    """The demo media (the session's ``demo_media``) and a dataset built from them beside
+    them (read-only for the tests)."""
     pytest.importorskip("mediapipe")
-    root = tmp_path_factory.mktemp("demo")
-    clips = generate_demo_media(root / "media")
-    dataset = root / "dataset"
-    build_dataset([root / "media"], dataset, progress=False, log=lambda line: None)
+    clips: list[DemoClip] = request.getfixturevalue("demo_media")  # made after the skip
+    media = clips[0].video_path.parent
+    dataset = media.parent / "dataset"
+    build_dataset([media], dataset, progress=False, log=lambda line: None)
     return clips, dataset

@@ -3,6 +3,7 @@
 The video-retalking clips have no subtitles: the subtitle file made here puts one
 sentence over each speech span the data README lists (the words are placeholders;
 the pipeline does not read them). The GRID clip keeps its own hand-made subtitle.
+SRT times are written by ``srt_time`` (``empathynet.testing``), also importable from here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
+
+from empathynet.testing import srt_time
 
 SIZE = 640  # every segment is scaled (square clips) or padded (others) to 640x640
 
@@ -111,13 +114,6 @@ def make_real_movie(
     expected.sort()
     lines = []
     for number, (start, end, text, _) in enumerate(expected, 1):
-        lines.append(f"{number}\n{_srt_time(start)} --> {_srt_time(end)}\n{text}\n")
+        lines.append(f"{number}\n{srt_time(start)} --> {srt_time(end)}\n{text}\n")
     movie.with_suffix(".srt").write_text("\n".join(lines), encoding="utf-8")
     return movie, expected
-
-
-def _srt_time(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d},{millis:03d}"

@@ -23,7 +23,7 @@ from empathynet.errors import DatasetError
 from empathynet.media.audio import read_wav
 from empathynet.pipeline.build import build_dataset, read_manifest, summarize
 from empathynet.store.layout import DatasetLayout
-from empathynet.testing import DemoClip
+from empathynet.testing import DemoClip, srt_time
 
 pytest.importorskip("mediapipe")
 
@@ -295,17 +295,10 @@ def test_sentences_past_the_end_of_the_video_are_rejected_as_such(
     end = clip.duration_ms
     video.with_suffix(".srt").write_text(
         "1\n00:00:00,500 --> 00:00:02,000\nA sentence inside.\n\n"
-        f"2\n{_srt(end - 500)} --> {_srt(end + 1500)}\nA sentence running past the end.\n\n"
-        f"3\n{_srt(end + 5000)} --> {_srt(end + 7000)}\nA sentence after the end.\n",
+        f"2\n{srt_time(end - 500)} --> {srt_time(end + 1500)}\nA sentence running past the end.\n\n"
+        f"3\n{srt_time(end + 5000)} --> {srt_time(end + 7000)}\nA sentence after the end.\n",
         encoding="utf-8",
     )
     build_dataset([video], tmp_path / "d", progress=False)
     reasons = [r.reason for r in sorted(read_manifest(tmp_path / "d"), key=lambda r: r.start_ms)]
     assert reasons == ["no_face", "beyond_end", "beyond_end"]
-
-
-def _srt(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d},{millis:03d}"

@@ -15,6 +15,7 @@ from empathynet.evaluate.leaderboard import leaderboard, leaderboard_lines
 from empathynet.labels import import_labels
 from empathynet.pipeline.build import build_dataset, read_manifest
 from empathynet.report import write_report
+from empathynet.store.layout import DatasetLayout
 from empathynet.tasks import make_suite
 from empathynet.testing.demo_labels import write_demo_labels
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = out / "dataset"
     print(f"building the dataset in {dataset} ...", file=sys.stderr)
     summary = build_dataset([media_dir], dataset, workers=args.workers)
-    sources = pq.read_table(dataset / "sources.parquet").to_pylist()
+    sources = pq.read_table(DatasetLayout(dataset).sources_parquet).to_pylist()
     clip_of = {s["source_id"]: Path(s["path"]).stem for s in sources}
     outcomes: dict[str, Counter[str]] = {clip.name: Counter() for clip in clips}
     for row in read_manifest(dataset):

@@ -44,7 +44,6 @@ def utterances_from_loaded(
         report.note("load_warning", f"{loaded.path}: {warning}")
     fixed = fix_timing(list(loaded.events), config, report)
     utterances = build_utterances(fixed, config, report, source_id=source_id)
-    report.utterances = len(utterances)
     return UtteranceResult(tuple(utterances), report)
 
 

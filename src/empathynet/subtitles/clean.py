@@ -52,11 +52,13 @@ Rules, in the order they run:
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from empathynet.subtitles.encoding import normalise_newlines
 from empathynet.subtitles.events import Markup, SubtitleEvent
 
 __all__ = [
@@ -159,7 +161,16 @@ class CleanText:
 
 
 def clean_event_text(event: SubtitleEvent) -> CleanText:
-    """Clean one event's raw text into lines and turns (see the module docstring for rules)."""
+    """Clean one event's raw text into lines and turns (see the module docstring for rules).
+
+    The timing fixes and the sentence stage each clean the same event: the result is
+    cached (both ``SubtitleEvent`` and ``CleanText`` are frozen, so sharing it is safe).
+    """
+    return _clean_event_text(event)
+
+
+@functools.lru_cache(maxsize=8192)
+def _clean_event_text(event: SubtitleEvent) -> CleanText:
     text = _strip_markup(event.text, event.markup)
     for pattern in _SPLIT_BRACKETS:  # a sound tag wrapped onto two lines is one tag
         text = pattern.sub(lambda m: m.group(0).replace("\n", " "), text)
@@ -189,7 +200,7 @@ def strip_markup(text: str, markup: Markup = "ass") -> str:
 
 def _strip_markup(text: str, markup: Markup) -> str:
     """``strip_markup`` keeping each WebVTT voice as ``_VOICE_OPEN name _VOICE_CLOSE``."""
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", normalise_newlines(text))
     pieces: list[str] = []
     drawing = False
     in_ruby_text = False

@@ -20,7 +20,7 @@ from charset_normalizer import from_bytes
 
 from empathynet.errors import SubtitleEncodingError
 
-__all__ = ["LEGACY_ENCODINGS", "decode_subtitle_bytes"]
+__all__ = ["LEGACY_ENCODINGS", "decode_subtitle_bytes", "normalise_newlines"]
 
 # Longest checked in order: the UTF-32 LE mark starts with the UTF-16 LE one.
 _BOMS: tuple[tuple[bytes, str, str], ...] = (
@@ -127,7 +127,7 @@ def decode_subtitle_bytes(data: bytes, path: str) -> tuple[str, str]:
         return "", "utf-8"
     decoded = _decode_with_bom(data, path) or _decode_without_bom(data, path)
     text, name, max_bad_fraction = decoded
-    text = _normalise_newlines(text).rstrip("\x00\x1a")
+    text = normalise_newlines(text).rstrip("\x00\x1a")
     bad = _count_bad_characters(text)
     if bad > max_bad_fraction * len(text):
         raise SubtitleEncodingError(
@@ -424,5 +424,6 @@ def _is_letter(char: str) -> bool:
     return unicodedata.category(char)[0] == "L"
 
 
-def _normalise_newlines(text: str) -> str:
+def normalise_newlines(text: str) -> str:
+    """``"\\r\\n"`` and lone ``"\\r"`` line breaks -> ``"\\n"``."""
     return text.replace("\r\n", "\n").replace("\r", "\n")

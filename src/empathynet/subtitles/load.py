@@ -28,7 +28,7 @@ from pysubs2.formats.subrip import SubripFormat
 from pysubs2.formats.substation import SECTION_HEADING
 
 from empathynet.errors import MissingDependencyError, SubtitleFormatError
-from empathynet.subtitles.encoding import decode_subtitle_bytes
+from empathynet.subtitles.encoding import decode_subtitle_bytes, normalise_newlines
 from empathynet.subtitles.events import LoadedSubtitles, Markup, SubtitleEvent
 
 __all__ = [
@@ -597,9 +597,8 @@ def _load_embedded(file: Path, stream_index: int | None) -> LoadedSubtitles:
             file,
             f"byte {error.start}",
         ) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return parse_subtitle_text(
-        text,
+        normalise_newlines(text),
         path=str(file),
         encoding="utf-8",
         format_hint="ass" if as_ass else "srt",

@@ -21,6 +21,7 @@ from empathynet.testing.media import (
     make_clip,
     make_long_video,
     plan_script,
+    srt_time,
 )
 from empathynet.testing.scenes import SCENE_NAMES, FaceBox, SceneName, SceneRenderer
 from empathynet.testing.voice import Phrase, Speech, synthesize
@@ -47,5 +48,6 @@ __all__ = [
     "make_clip",
     "make_long_video",
     "plan_script",
+    "srt_time",
     "synthesize",
 ]

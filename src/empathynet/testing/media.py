@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -26,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from empathynet.errors import ConfigError, MediaError
-from empathynet.store.atomic import atomic_write_bytes
-from empathynet.testing.scenes import SCENE_NAMES, FaceBox, SceneName, SceneRenderer
+from empathynet.store.atomic import atomic_write_bytes, atomic_write_with
+from empathynet.testing.scenes import FaceBox, SceneName, SceneRenderer
 from empathynet.testing.voice import Phrase, Speech, synthesize
 from empathynet.timeline import (
     format_ms,
@@ -377,14 +376,15 @@ def _mouth_openness(plan: ScriptPlan, frame_count: int, fps: int) -> npt.NDArray
     return openness
 
 
+def srt_time(ms: int) -> str:
+    """``3723004`` -> ``"01:02:03,004"``: a time (ms, not negative) as an SRT file writes it."""
+    return format_ms(ms).replace(".", ",")
+
+
 def _write_srt(path: Path, cues: Sequence[DemoCue]) -> None:
     """Write ``cues`` as an SRT file (UTF-8, LF), atomically."""
-
-    def stamp(ms: int) -> str:
-        return format_ms(ms).replace(".", ",")
-
     blocks = [
-        f"{number}\n{stamp(cue.start_ms)} --> {stamp(cue.end_ms)}\n{cue.text}\n"
+        f"{number}\n{srt_time(cue.start_ms)} --> {srt_time(cue.end_ms)}\n{cue.text}\n"
         for number, cue in enumerate(cues, start=1)
     ]
     atomic_write_bytes(path, "\n".join(blocks).encode("utf-8"))
@@ -414,9 +414,9 @@ def _encode(
     and interleaved with the video, one frame's worth at a time. Written to a temporary
     name and renamed, so a failed encode leaves no half file under ``path``.
     """
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        with av.open(str(partial), mode="w", format="mp4") as container:
+
+    def write(tmp: Path) -> None:
+        with av.open(str(tmp), mode="w", format="mp4") as container:
             video = container.add_stream(
                 "libx264", rate=fps, options={"preset": preset, "crf": str(crf)}
             )
@@ -448,17 +448,11 @@ def _encode(
             container.mux(video.encode(None))
             if sound is not None:
                 container.mux(sound.encode(None))
-        os.replace(partial, path)
+
+    try:
+        atomic_write_with(path, write)
     except (av.FFmpegError, OSError) as error:
-        partial.unlink(missing_ok=True)
         raise MediaError(f"could not encode the clip: {error}", path=path) from error
-
-
-def _check_scene(scene: str) -> SceneName:
-    for known in SCENE_NAMES:
-        if scene == known:
-            return known
-    raise ConfigError(f"unknown scene {scene!r}; known: {', '.join(SCENE_NAMES)}")
 
 
 def make_clip(
@@ -510,10 +504,9 @@ def make_clip(
             path=path,
         )
     renderers: dict[str, SceneRenderer] = {}
-    for _, shot_scene in shot_list:
-        checked = _check_scene(shot_scene)
-        if checked not in renderers:
-            renderers[checked] = SceneRenderer(checked, width, height, seed=seed)
+    for _, shot_scene in shot_list:  # SceneRenderer rejects an unknown scene
+        if shot_scene not in renderers:
+            renderers[shot_scene] = SceneRenderer(shot_scene, width, height, seed=seed)
     frame_scene: list[SceneRenderer] = []
     demo_shots: list[DemoShot] = []
     for number, (start_frame, (_, shot_scene)) in enumerate(zip(starts, shot_list, strict=True)):
@@ -536,8 +529,7 @@ def make_clip(
     def frame_at(index: int) -> npt.NDArray[np.uint8]:
         return frame_scene[index].frame(index / fps, openness[index])
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _encode(
+    _encode(  # makes the folder
         path,
         frame_at=frame_at,
         frame_count=frame_count,

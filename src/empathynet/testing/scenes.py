@@ -13,6 +13,7 @@ copies plus a small remap around each open mouth: long benchmark videos stay che
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -217,8 +218,9 @@ def _paste(canvas: Rgb, picture: Rgb, left: int, top: int) -> None:
         canvas[y0:y1, x0:x1] = picture[y0 - top : y1 - top, x0 - left : x1 - left]
 
 
+@functools.cache
 def _photo(name: Literal["astronaut", "coffee", "rocket"]) -> Rgb:
-    """A photo shipped with scikit-image (RGB, uint8)."""
+    """A photo shipped with scikit-image (RGB, uint8), loaded once and read-only (shared)."""
     from skimage import data
 
     # Bound first, then called: scikit-image's loaders carry no type annotations.
@@ -227,7 +229,9 @@ def _photo(name: Literal["astronaut", "coffee", "rocket"]) -> Rgb:
         "coffee": data.coffee,
         "rocket": data.rocket,
     }[name]
-    return np.asarray(loader(), dtype=np.uint8)
+    photo = np.array(loader(), dtype=np.uint8)
+    photo.setflags(write=False)
+    return photo
 
 
 def _face_centre() -> tuple[float, float]:
@@ -433,11 +437,6 @@ class SceneRenderer:
             )
             for x, y, w, h in boxes
         )
-
-    @property
-    def face_count(self) -> int:
-        """How many faces the scene shows."""
-        return len(self.face_boxes)
 
     def _pose(self, seconds: float) -> tuple[int, int, int]:
         """Zoom step and even pan offsets (pixels) at ``seconds`` into the clip."""

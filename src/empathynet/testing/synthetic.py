@@ -24,12 +24,12 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from PIL import Image
 
 from empathynet.data.schemas import CUE_SCHEMA, SOURCE_SCHEMA
 from empathynet.errors import ConfigError
 from empathynet.labels.taxonomy import DEFAULT_CLASSES
 from empathynet.media.audio import write_wav
+from empathynet.media.encode import write_jpeg
 from empathynet.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_table
 from empathynet.store.layout import DatasetLayout
 
@@ -281,10 +281,7 @@ def _write_jpeg(
     pixels = np.empty((height, width, 3), dtype=np.uint8)
     pixels[:] = colour.astype(np.uint8)
     pixels[: height // 2, : width // 2] = (colour + 40 * (number + 1)) % 256  # a quadrant
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="JPEG", quality=90)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buffer.getvalue())
+    write_jpeg(path, pixels, quality=90)
 
 
 def _write_clip(path: Path, colour: npt.NDArray[np.int64]) -> None:
@@ -299,8 +296,7 @@ def _write_clip(path: Path, colour: npt.NDArray[np.int64]) -> None:
             rgb[:] = colour.astype(np.uint8)
             container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         container.mux(stream.encode(None))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue())  # makes the folder
 
 
 def write_votes_csv(
