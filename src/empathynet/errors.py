@@ -7,7 +7,9 @@ and where. Errors are picklable: they cross process (and Ray) boundaries intact.
 
 from __future__ import annotations
 
+import os
 from os import PathLike
+from pathlib import Path
 
 
 class EmpathyNetError(Exception):
@@ -30,6 +32,24 @@ class EmpathyNetError(Exception):
     def __str__(self) -> str:
         where = ", ".join(part for part in (self.path, self.position) if part)
         text = " ".join(self.message.split())  # one line, always
+        return f"{where}: {text}" if where else text
+
+    def describe(
+        self,
+        base: str | PathLike[str] | None = None,
+        *,
+        omit: str | PathLike[str] | None = None,
+    ) -> str:
+        """``str(error)`` without absolute paths, for what is stored in a dataset: the
+        path is left out when it is ``omit`` (the file a row is about, named elsewhere in
+        it), shown relative to the folder ``base`` when inside it, else by its name."""
+        text = " ".join(self.message.split())
+        path = self.path
+        if path is not None and omit is not None and _same_path(path, omit):
+            path = None
+        elif path is not None:
+            path = _relative_or_name(path, base)
+        where = ", ".join(part for part in (path, self.position) if part)
         return f"{where}: {text}" if where else text
 
     def __reduce__(self) -> tuple[type[EmpathyNetError], tuple[str, str | None, str | None]]:
@@ -78,3 +98,18 @@ class PathEscapeError(DatasetError):
 
 class MissingDependencyError(EmpathyNetError):
     """An optional dependency is not installed; the message gives the install command."""
+
+
+def _same_path(a: str | PathLike[str], b: str | PathLike[str]) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _relative_or_name(path: str, base: str | PathLike[str] | None) -> str:
+    """``path`` relative to the folder ``base`` when inside it, else its file name."""
+    absolute = Path(os.path.abspath(path))
+    if base is not None:
+        try:
+            return absolute.relative_to(os.path.abspath(base)).as_posix()
+        except ValueError:
+            pass
+    return absolute.name

@@ -65,6 +65,12 @@ class Source(_Record):
     rotation: int | None = None  #: degrees clockwise the player applies
     audio_sample_rate: int | None = None
     audio_streams: int | None = None
+    #: How the build's decoders move in this file, decided when it is probed: "exact"
+    #: (seek to each window), "approximate" (seek, then check where the seek landed) or
+    #: "decode_through" (seeking fails: read from the start, demuxing up to each window)
+    seek_mode: str | None = None
+    video_start_ms: int | None = None  #: media time of the first video frame (> 0: starts late)
+    audio_start_ms: int | None = None  #: media time of the first audio sample
     subtitle_origin: str | None = None  #: "sidecar" or "embedded:<stream index>"
     subtitle_path: str | None = None
     licence: str | None = None

@@ -14,6 +14,11 @@ of a sample). Channels are mixed down
 with FFmpeg's standard matrix, normalised so a full-scale stereo signal stays
 within [-1, 1] (stereo: the mean of left and right).
 
+Where the container cannot seek (``seek_mode="decode_through"``, as ``probe``
+records it per source, or after a seek that raised) the reader never seeks: it reads
+the file from its start (reopening it for a window behind its position) and only
+demuxes the packets before each window's pre-roll, without decoding them.
+
 Where the source has no audio (before the audio stream starts, after it ends, in
 a gap) the window holds silence (zeros): that is what a player plays. Audio data
 that stops well before the declared duration is a damaged file
@@ -35,10 +40,18 @@ import numpy as np
 from av.audio.frame import AudioFrame
 from av.audio.resampler import AudioResampler
 from av.audio.stream import AudioStream
+from av.packet import Packet
 
 from empathynet.errors import CorruptMediaError, NoAudioStreamError
 from empathynet.media.decode import seek_stream, time_position
-from empathynet.media.probe import AV_TIME_BASE, error_reason, open_input
+from empathynet.media.probe import (
+    AV_TIME_BASE,
+    SEEK_DECODE_THROUGH,
+    SEEK_EXACT,
+    SEEK_MODES,
+    error_reason,
+    open_input,
+)
 from empathynet.resources import Closing
 from empathynet.store.atomic import atomic_write_with
 from empathynet.timeline import ms_to_samples
@@ -81,11 +94,18 @@ class AudioReader(Closing):
         sample_rate: int = DEFAULT_SAMPLE_RATE,
         stream_index: int | None = None,
         continue_gap: Fraction = DEFAULT_CONTINUE_GAP,
+        seek_mode: str = SEEK_EXACT,
     ) -> None:
         """Open ``path``. ``stream_index``: the container stream index of the audio stream
-        to read (default: the first audio stream). ``continue_gap``: seconds."""
+        to read (default: the first audio stream). ``continue_gap``: seconds.
+        ``seek_mode``: the source's, from ``probe`` (``"exact"`` and ``"approximate"``
+        seek and check where they landed; ``"decode_through"`` never seeks)."""
         if sample_rate <= 0:
             raise ValueError(f"sample rate must be positive, got {sample_rate}")
+        if seek_mode not in SEEK_MODES:
+            raise ValueError(f"seek_mode must be one of {SEEK_MODES}, got {seek_mode!r}")
+        #: How this reader moves in the file (``"decode_through"`` after a failed seek).
+        self.seek_mode = seek_mode
         self.path = str(path)
         self.sample_rate = sample_rate
         self._continue_gap_samples = math.ceil(continue_gap * sample_rate)
@@ -111,8 +131,12 @@ class AudioReader(Closing):
         self._frames: Iterator[tuple[int, FloatArray]] | None = None
         self._pending: list[tuple[int, FloatArray]] = []
         self._resampler: AudioResampler | None = None
-        #: Seeks done, for measurements.
+        # Decoding through: packets before this media time (seconds) are not decoded.
+        self._demux_until: Fraction | None = None
+        #: Seeks done (reopening the file counts as one), for measurements.
         self.seeks = 0
+        #: Packets only demuxed, never decoded, while decoding through (for measurements).
+        self.skipped_packets = 0
 
     def close(self) -> None:
         """Close the file. Idempotent."""
@@ -192,21 +216,37 @@ class AudioReader(Closing):
         available_from = self._buffer_start if self._chunks else position
         if first < available_from:
             return False
-        return first - position <= self._continue_gap_samples
+        if first - position <= self._continue_gap_samples:
+            return True
+        if self.seek_mode == SEEK_DECODE_THROUGH:
+            # Far ahead: go on from here, demuxing without decoding up to the pre-roll.
+            self._reset_decoding(Fraction(first, self.sample_rate) - _PREROLL, demux=True)
+            return True
+        return False
 
     def _seek(self, first: int) -> None:
         """Seek to decode from before sample ``first``; back off when the demuxer overshoots."""
         backoff = Fraction(0)
         start = Fraction(first, self.sample_rate)
+        if self.seek_mode == SEEK_DECODE_THROUGH or first <= self._stream_start_sample():
+            self._rewind(start - _PREROLL)
+            return
         for _ in range(_SEEK_RETRIES + 1):
             target = max(Fraction(0), start - _PREROLL - backoff)
-            self._start_decoding_at(target)
+            try:
+                self._start_decoding_at(target)
+            except CorruptMediaError:
+                # The container cannot seek here (FLV without an index, some AVI): read
+                # it from the start instead, for this and every later window.
+                self.seek_mode = SEEK_DECODE_THROUGH
+                self._rewind(start - _PREROLL)
+                return
             block_start = self._next_block_start()
             if block_start is None or block_start <= max(first, self._stream_start_sample()):
                 return
             if target == 0:
                 # Even a seek to 0 landed late (approximate MPEG-PS seeking): reopen instead.
-                self._rewind()
+                self._rewind(start - _PREROLL)
                 return
             backoff = max(Fraction(1), 2 * backoff)
 
@@ -223,17 +263,21 @@ class AudioReader(Closing):
         seek_stream(self._container, self._stream, offset, self.path, target)
         self._reset_decoding(target)
 
-    def _rewind(self) -> None:
-        """Reopen the file, so decoding starts at its very first packet."""
+    def _rewind(self, start: Fraction) -> None:
+        """Reopen the file, so reading starts at its very first packet; packets before
+        media time ``start`` (seconds) are only demuxed."""
         self.seeks += 1
         index = self._stream.index
         self._container.close()
         self._container = open_input(self.path)
         self._stream = self._select_stream(index)
-        self._reset_decoding(Fraction(0))
+        self._reset_decoding(max(Fraction(0), start), demux=True)
         self._next_block_start()
 
-    def _reset_decoding(self, target: Fraction) -> None:
+    def _reset_decoding(self, target: Fraction, *, demux: bool = False) -> None:
+        """Start decoding afresh from the demuxer's position, for media time ``target``
+        on; ``demux``: packets before ``target`` are demuxed, not decoded."""
+        self._demux_until = target if demux and target > 0 else None
         self._chunks = []
         self._buffer_start = self._buffer_end = 0
         self._position = None
@@ -271,6 +315,9 @@ class AudioReader(Closing):
         while True:
             try:
                 packet = next(packets)
+                if self._held_back(packet):
+                    self.skipped_packets += 1
+                    continue
                 frames = self._stream.decode(packet)
                 if frames and not started:
                     frames[0] = self._on_output_grid(frames[0])
@@ -299,6 +346,19 @@ class AudioReader(Closing):
                 position = Fraction(first_index, self.sample_rate)
                 samples: FloatArray = block.to_ndarray().reshape(-1).astype(np.float32, copy=False)
                 yield first_index, samples
+
+    def _held_back(self, packet: Packet[Any]) -> bool:
+        """Whether ``packet`` ends before the media time decoding through goes to."""
+        if self._demux_until is None or packet.size == 0:
+            return False
+        time = packet.pts if packet.pts is not None else packet.dts
+        if time is None or packet.time_base is None:
+            return False
+        end = (time + (packet.duration or 0)) * Fraction(packet.time_base)
+        if end - self._origin_samples / self.sample_rate < self._demux_until:
+            return True
+        self._demux_until = None  # reached: decode everything from here on
+        return False
 
     def _on_output_grid(self, frame: AudioFrame) -> AudioFrame:
         """The first frame after a seek, without the few samples before the next instant

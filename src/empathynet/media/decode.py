@@ -10,6 +10,17 @@ the next window's keyframe lies behind it, so close windows are not decoded twic
 Frames shown well before a window are decoded only as references: non-reference
 frames there are skipped (FFmpeg ``skip_frame="NONREF"``).
 
+Where the container cannot seek (``seek_mode`` ``"decode_through"``, decided by
+``probe``, or a seek that raises at run time) the decoder never seeks: it reads the
+file from its start, and up to shortly before each window it only demuxes: packets
+are held from the last keyframe on and decoded once the window is near, so the
+frames are exact and the skipped stretch costs reading, not decoding. A window
+behind the position reopens the file.
+
+A video stream that starts after media time 0 (MP4 with an edit list, MPEG-TS, a
+late first frame): its first frame is on screen from 0, as a player shows it, so a
+sentence starting before it has a picture.
+
 Frames stay in the decoder's pixel format; ``DecodedFrame.to_rgb`` converts one,
 downscaled, with the display rotation applied, only where a caller needs pixels
 (sampled frames for detection and shot scores, stills, crops).
@@ -29,12 +40,15 @@ from typing import Any, cast
 import av.error
 import numpy as np
 from av.container import InputContainer
+from av.packet import Packet
 from av.stream import Stream
 from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 
 from empathynet.errors import CorruptMediaError
 from empathynet.media.probe import (
+    SEEK_DECODE_THROUGH,
+    SEEK_MODES,
     MediaInfo,
     error_reason,
     inspect_container,
@@ -52,6 +66,12 @@ DEFAULT_CONTINUE_GAP = Fraction(1)
 #: A seek that lands after the window start is retried this many times, each time
 #: further back (1 s, 2 s, 4 s, ...): some demuxers (MPEG-PS/TS) seek approximately.
 _SEEK_RETRIES = 6
+#: Decoding through (no seeking): packets shown this long before a window are only
+#: demuxed (held from the last keyframe on), not decoded. Seconds.
+DEMUX_GUARD = Fraction(1, 2)
+#: Demuxed packets held before a window: past this many bytes without a keyframe
+#: they are decoded, so memory stays bounded.
+_MAX_HELD_BYTES = 256 * 1024 * 1024
 #: Decoded video ending this much (seconds) before the declared duration means the
 #: file is truncated or damaged, not that the declared duration is slightly off.
 _TRUNCATION_TOLERANCE = Fraction(1)
@@ -95,6 +115,9 @@ class DecodedFrame:
     end: Fraction  #: media seconds when the next frame replaces it
     rotation: int = 0  #: degrees clockwise to turn it for display (0, 90, 180, 270)
     sample_aspect_ratio: Fraction = Fraction(1)  #: pixel aspect ratio of the stored picture
+    #: The stream's nominal frame duration (1 / average fps), seconds, when known: a frame
+    #: held much longer (the first frame of a late video stream) is re-encoded at this step.
+    nominal_duration: Fraction | None = None
     #: Shared converter: keeps FFmpeg's scaler set up between frames of one size.
     reformatter: VideoReformatter | None = field(default=None, repr=False, compare=False)
 
@@ -193,12 +216,17 @@ class WindowDecoder(Closing):
         info: MediaInfo | None = None,
         threads: bool = True,
         continue_gap: Fraction | None = None,
+        seek_mode: str | None = None,
     ) -> None:
         """Open ``path``. ``info``: a ``probe`` result to reuse (else the file is probed).
         ``threads``: let FFmpeg decode with several threads (``thread_type="AUTO"``).
         ``continue_gap``: ``None`` decides from the keyframe index (see
         ``DEFAULT_CONTINUE_GAP``); a number of seconds decodes on through gaps up to that
-        long and seeks past longer ones (0: seek for every window that starts ahead)."""
+        long and seeks past longer ones (0: seek for every window that starts ahead).
+        ``seek_mode``: ``"exact"``, ``"approximate"`` or ``"decode_through"``; ``None``
+        takes the probe's (a source's recorded ``seek_mode``, to skip probing again)."""
+        if seek_mode is not None and seek_mode not in SEEK_MODES:
+            raise ValueError(f"seek_mode must be one of {SEEK_MODES}, got {seek_mode!r}")
         self.path = str(path)
         self._threads = threads
         self._container = open_input(path)
@@ -211,8 +239,13 @@ class WindowDecoder(Closing):
         except BaseException:
             self._container.close()
             raise
+        #: How this decoder moves in the file (``"decode_through"`` after a failed seek).
+        self.seek_mode = seek_mode or self.info.seek_mode
         self._time_base = self.info.video.time_base
         self._origin = self.info.start_time
+        self._stream_start = self._pts_seconds(self.info.video.start_pts)
+        # Decoding through: packets shown before this media time are demuxed, not decoded.
+        self._demux_until: Fraction | None = None
         self._rotation = self.info.video.rotation
         self._sar = self.info.video.sample_aspect_ratio
         self._continue_gap = continue_gap
@@ -241,8 +274,10 @@ class WindowDecoder(Closing):
         self._last_key: Fraction | None = None
         self._longest_key_interval = Fraction(0)
         self._exhausted = False
-        #: Number of seeks done, for measurements.
+        #: Number of seeks done (reopening the file counts as one), for measurements.
         self.seeks = 0
+        #: Packets only demuxed, never decoded, while decoding through (for measurements).
+        self.skipped_packets = 0
         #: Number of frames decoded, for measurements.
         self.decoded_frames = 0
 
@@ -293,6 +328,10 @@ class WindowDecoder(Closing):
         earliest = self._recent[0].start if self._recent else self._seek_target
         if start < earliest:
             return False
+        if self.seek_mode == SEEK_DECODE_THROUGH:
+            # Only demux up to the window: as fast as reading, and the only way forward.
+            self._demux_until = start - DEMUX_GUARD
+            return True
         if not self._recent or self._exhausted:
             return True
         latest = self._recent[-1].start
@@ -323,21 +362,33 @@ class WindowDecoder(Closing):
         return self._pts_seconds(entries[position].timestamp)
 
     def _seek(self, start: Fraction) -> None:
-        """Seek to the keyframe at or before ``start``; back off when the demuxer overshoots."""
-        stream_start = self._pts_seconds(self.info.video.start_pts)
+        """Seek to the keyframe at or before ``start``; back off when the demuxer overshoots.
+
+        Decoding through (or ``start`` at or before the stream's first frame) reopens the
+        file instead; a seek that fails switches this decoder to decoding through."""
+        if self.seek_mode == SEEK_DECODE_THROUGH or start <= self._stream_start:
+            self._rewind(start)
+            return
         backoff = Fraction(0)
         for _ in range(_SEEK_RETRIES + 1):
             target = max(Fraction(0), start - backoff)
-            self._start_decoding_at(target)
+            try:
+                self._start_decoding_at(target)
+            except CorruptMediaError:
+                # The container cannot seek here (FLV without an index, some AVI):
+                # read it from the start instead, for this and every later window.
+                self.seek_mode = SEEK_DECODE_THROUGH
+                self._rewind(start)
+                return
             first = self._peek_first()
-            if first is not None and (first.start <= start or first.start <= stream_start):
+            if first is not None and (first.start <= start or first.start <= self._stream_start):
                 return
             if target == 0:
                 break
             backoff = max(Fraction(1), 2 * backoff)
         # Even a seek to 0 lands late (MPEG-PS seeks by estimated byte position, up to
         # half a second off): read the file from its first byte instead.
-        self._rewind()
+        self._rewind(start)
 
     def _start_decoding_at(self, target: Fraction) -> None:
         self.seeks += 1
@@ -345,8 +396,9 @@ class WindowDecoder(Closing):
         seek_stream(self._container, self._stream, offset, self.path, target)
         self._reset_position(target)
 
-    def _rewind(self) -> None:
-        """Reopen the file, so decoding starts at its very first packet."""
+    def _rewind(self, start: Fraction) -> None:
+        """Reopen the file, so decoding starts at its very first packet; packets shown
+        well before ``start`` are only demuxed."""
         self.seeks += 1
         self._container.close()
         self._container = open_input(self.path)
@@ -355,9 +407,11 @@ class WindowDecoder(Closing):
         if self._threads:
             self._stream.thread_type = "AUTO"
         self._reset_position(Fraction(0))
+        self._demux_until = start - DEMUX_GUARD
         self._peek_first()
 
     def _reset_position(self, target: Fraction) -> None:
+        self._demux_until = None
         self._set_skipping(None)
         self._seek_target = target
         self._recent.clear()
@@ -398,6 +452,8 @@ class WindowDecoder(Closing):
 
     def _timed(self, frame: VideoFrame, pts: int, next_pts: int) -> DecodedFrame:
         start = self._pts_seconds(pts)
+        if pts <= self.info.video.start_pts and start > 0:
+            start = Fraction(0)  # the stream's first frame: on screen from media time 0
         if frame.key_frame:
             if self._last_key is not None:
                 self._longest_key_interval = max(self._longest_key_interval, start - self._last_key)
@@ -410,35 +466,73 @@ class WindowDecoder(Closing):
             end=self._pts_seconds(next_pts),
             rotation=self._rotation,
             sample_aspect_ratio=self._sar,
+            nominal_duration=self.info.video.frame_duration,
             reformatter=self._reformatter,
         )
 
     def _decoded(self) -> Iterator[VideoFrame]:
-        """Raw decoded frames from the current demuxer position; errors name the media time."""
+        """Raw decoded frames from the current demuxer position; errors name the media time.
+
+        Packets shown before ``_demux_until`` are held (from the last keyframe on), not
+        decoded, until a packet at or after it arrives (see ``DEMUX_GUARD``)."""
         packets = self._container.demux(self._stream)
         last_time = self._seek_target
         started = False
+        held: list[Packet[Any]] = []
+        held_bytes = 0
         while True:
             try:
                 packet = next(packets)
-                self._set_skipping(packet.pts)
-                frames = self._stream.decode(packet)
             except StopIteration:
-                return
+                packet = None
             except av.error.FFmpegError as error:
                 if not started:
-                    # A seek can land inside a packet (MPEG-PS): skip to the next whole one.
+                    continue  # a seek can land inside a packet (MPEG-PS): skip to the next
+                raise self._decode_error(error, last_time) from error
+            if packet is not None and self._held_back(packet):
+                if packet.is_keyframe:
+                    self.skipped_packets += len(held)  # never decoded
+                    held, held_bytes = [], 0
+                held.append(packet)
+                held_bytes += packet.size
+                if held_bytes <= _MAX_HELD_BYTES:
                     continue
-                raise CorruptMediaError(
-                    f"video does not decode: {error_reason(error)}",
-                    self.path,
-                    time_position(last_time),
-                ) from error
-            if packet.pts is not None:
-                last_time = self._pts_seconds(packet.pts)
-            self.decoded_frames += len(frames)
-            started = started or bool(frames)
-            yield from frames
+                batch = held  # long without a keyframe: decode what is held after all
+            else:
+                batch = [*held, packet] if packet is not None else held
+            held, held_bytes = [], 0
+            for item in batch:
+                try:
+                    self._set_skipping(item.pts)
+                    frames = self._stream.decode(item)
+                except av.error.FFmpegError as error:
+                    if not started:
+                        continue
+                    raise self._decode_error(error, last_time) from error
+                if item.pts is not None:
+                    last_time = self._pts_seconds(item.pts)
+                self.decoded_frames += len(frames)
+                started = started or bool(frames)
+                yield from frames
+            if packet is None:
+                return
+
+    def _held_back(self, packet: Packet[Any]) -> bool:
+        """Whether ``packet`` is shown before the window being decoded through to."""
+        if self._demux_until is None or packet.size == 0:
+            return False
+        time = packet.pts if packet.pts is not None else packet.dts
+        if time is None:
+            return True
+        if self._pts_seconds(time) < self._demux_until:
+            return True
+        self._demux_until = None  # reached: decode everything from here on
+        return False
+
+    def _decode_error(self, error: av.error.FFmpegError, last_time: Fraction) -> CorruptMediaError:
+        return CorruptMediaError(
+            f"video does not decode: {error_reason(error)}", self.path, time_position(last_time)
+        )
 
     def _set_skipping(self, pts: int | None) -> None:
         """Skip non-reference frames in packets shown well before the current window."""

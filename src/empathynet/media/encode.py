@@ -54,6 +54,8 @@ _AAC_BIT_RATE = 48_000
 #: else in 1/90000 s (so rebasing to ``start_ms`` loses less than 1/1000 s).
 _COARSEST_TIME_BASE = Fraction(1, 1000)
 _FINE_TIME_BASE = Fraction(1, 90_000)
+#: A frame on screen for longer than this many nominal frame durations is repeated.
+_MAX_HELD_FRAMES = 2
 #: Pictures up to this many pixels are encoded by one x264 thread: its threads cost more
 #: than they bring on small pictures (224²: 0.30 against 0.44 ms a frame, and a file 8 %
 #: smaller), and a build already runs one encoder per worker process.
@@ -202,6 +204,7 @@ class ClipWriter:
         self._audio: AudioStream | None = None
         self._reformatter = VideoReformatter()
         self._time_base = _FINE_TIME_BASE
+        self._nominal_ticks = 1
         self._last_out_pts = -1
         self._pending: tuple[VideoFrame, int] | None = None
         self._audio_buffer: list[np.ndarray[Any, np.dtype[np.float32]]] = []
@@ -317,7 +320,9 @@ class ClipWriter:
             self._size = even_size(*decoded.display_size)
         if decoded.time_base <= _COARSEST_TIME_BASE:
             self._time_base = decoded.time_base
-        nominal_rate = (1 / (decoded.end - decoded.start)).limit_denominator(1001)
+        nominal = decoded.nominal_duration or (decoded.end - decoded.start)
+        self._nominal_ticks = max(1, round(nominal / self._time_base))
+        nominal_rate = (1 / nominal).limit_denominator(1001)
         options = {"crf": str(self._crf), "preset": self._preset}
         if self._size[0] * self._size[1] <= _SINGLE_THREAD_MAX_PIXELS:
             options["threads"] = "1"
@@ -354,6 +359,19 @@ class ClipWriter:
         return self._reformatter.reformat(source, width=width, height=height, format="yuv420p")
 
     def _encode(self, frame: VideoFrame, pts: int, duration: int) -> None:
+        """Encode ``frame`` at ``pts`` for ``duration`` ticks; a frame held for more than
+        ``_MAX_HELD_FRAMES`` nominal frames is repeated at the nominal step (an encoder
+        with B-frames shifts its timestamps by the longest step, which would make the
+        clip's stated duration longer than the clip)."""
+        assert self._video is not None
+        step = self._nominal_ticks
+        while duration > _MAX_HELD_FRAMES * step:
+            self._encode_once(frame, pts, step)
+            pts += step
+            duration -= step
+        self._encode_once(frame, pts, duration)
+
+    def _encode_once(self, frame: VideoFrame, pts: int, duration: int) -> None:
         assert self._video is not None
         frame.pts = pts
         frame.time_base = self._time_base

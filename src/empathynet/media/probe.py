@@ -3,7 +3,20 @@
 ``probe(path)`` opens the file once with PyAV, reads the container and stream
 headers, demuxes the first few dozen video packets (to tell constant from
 variable frame rate) and decodes the first video frame (to read the display
-rotation and to prove the stream decodes). It never decodes the whole file.
+rotation and to prove the stream decodes), without seeking: some demuxers (FLV
+without an index) cannot seek to the start. It never decodes the whole file.
+
+It then tries seeking once, in the middle of the video and of the first audio
+stream, and records how the decoders may move in the file (``seek_mode``):
+
+* ``"exact"``: a seek lands at or before its target (MP4, MOV, MKV, WebM, AVI
+  with an index): decoders seek to the keyframe before each window.
+* ``"approximate"``: a seek works but can land after its target (MPEG-PS/TS,
+  which seek by estimated byte position): decoders seek, check where they landed
+  and step back when it is too late (``media/decode.py``).
+* ``"decode_through"``: a seek fails (FLV without an index, some AVI files):
+  decoders never seek; they read the file from its start, demuxing without
+  decoding until shortly before each window (``media/decode.py``).
 
 Media time: 0 is the container's start time, as in ffmpeg and players; a frame
 with timestamp ``pts`` is on screen from ``pts * time_base - start_time`` seconds.
@@ -28,7 +41,7 @@ import av
 import av.error
 from av.audio.stream import AudioStream
 from av.container import InputContainer
-from av.stream import Disposition
+from av.stream import Disposition, Stream
 from av.video.stream import VideoStream
 
 from empathynet.errors import CorruptMediaError, NoVideoStreamError
@@ -45,6 +58,16 @@ _REORDER_MARGIN = 8
 #: Relative tolerance between frame steps (and between the average rate and the
 #: rate of the typical step) before a stream counts as variable-frame-rate.
 _VFR_TOLERANCE = Fraction(1, 100)
+
+#: The ``seek_mode`` values.
+SEEK_EXACT = "exact"
+SEEK_APPROXIMATE = "approximate"
+SEEK_DECODE_THROUGH = "decode_through"
+SEEK_MODES = (SEEK_EXACT, SEEK_APPROXIMATE, SEEK_DECODE_THROUGH)
+#: Packets read after a test seek to find where it landed.
+_SEEK_TEST_PACKETS = 50
+#: Packets ``probe`` may demux before the first video frame comes out of the decoder.
+_FIRST_FRAME_PACKETS = 600
 
 #: ``content_hash`` reads the head and the tail of the file, this many bytes each,
 _HASH_EDGE_BYTES = 4 * 1024 * 1024
@@ -68,6 +91,7 @@ class VideoStreamInfo:
     rotation: int  #: degrees clockwise a player turns the picture: 0, 90, 180 or 270
     time_base: Fraction  #: seconds per ``pts`` unit
     start_pts: int  #: timestamp of the first frame, in ``time_base`` units
+    start_ms: int  #: media time of the first frame, integer ms (> 0 when it starts late)
     duration_ms: int | None  #: the stream's declared duration, if the container states one
     frame_count: int | None  #: declared number of frames, if the container states it
     pixel_format: str | None  #: decoder pixel format, e.g. ``"yuv420p"``
@@ -111,6 +135,7 @@ class AudioStreamInfo:
     time_base: Fraction  #: seconds per ``pts`` unit
     duration_ms: int | None  #: declared duration, if stated
     language: str | None
+    start_ms: int = 0  #: media time of the stream's first sample, integer ms
 
 
 @dataclass(frozen=True)
@@ -124,6 +149,9 @@ class MediaInfo:
     start_time: Fraction  #: container start time in seconds; media time 0 is here
     video: VideoStreamInfo
     audio_streams: tuple[AudioStreamInfo, ...]
+    #: How decoders may move in the file: ``"exact"``, ``"approximate"`` or
+    #: ``"decode_through"`` (see the module docstring).
+    seek_mode: str = SEEK_EXACT
 
     @property
     def audio(self) -> AudioStreamInfo | None:
@@ -143,6 +171,9 @@ class MediaInfo:
             "rotation": self.video.rotation,
             "audio_sample_rate": audio.sample_rate if audio else None,
             "audio_streams": len(self.audio_streams),
+            "seek_mode": self.seek_mode,
+            "video_start_ms": self.video.start_ms,
+            "audio_start_ms": audio.start_ms if audio else None,
         }
 
 
@@ -174,15 +205,14 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
 def inspect_container(container: InputContainer, path: str | os.PathLike[str]) -> MediaInfo:
     """``probe`` on an already open container (left positioned anywhere: seek before reading)."""
     video_stream = select_video_stream(container, path)
-    audio_streams = tuple(_audio_info(stream) for stream in container.streams.audio)
     if video_stream.time_base is None:
         raise CorruptMediaError("video stream has no time base", path)
     time_base = Fraction(video_stream.time_base)
     start_time = Fraction(container.start_time or 0) * AV_TIME_BASE
+    audio_streams = tuple(_audio_info(stream, start_time) for stream in container.streams.audio)
 
-    steps = _timestamp_steps(container, video_stream, path)
+    steps, rotation = _read_head(container, video_stream, path)
     fps = _average_rate(video_stream, steps, time_base, path)
-    rotation = _first_frame_rotation(container, video_stream, path)
     if rotation == 0:
         rotation = _rotate_tag(video_stream.metadata.get("rotate"))
 
@@ -192,6 +222,11 @@ def inspect_container(container: InputContainer, path: str | os.PathLike[str]) -
     duration_ms = _container_duration_ms(container, video_stream, audio_streams, time_base)
     if duration_ms is None:
         raise CorruptMediaError("container states no duration", path)
+    start_pts = video_stream.start_time or 0
+    seek_mode = _seek_mode(container, video_stream, start_time, duration_ms)
+    audio = container.streams.audio[0] if container.streams.audio else None
+    if audio is not None and seek_mode != SEEK_DECODE_THROUGH:
+        seek_mode = _worse(seek_mode, _seek_mode(container, audio, start_time, duration_ms))
 
     codec_context = video_stream.codec_context
     sar = video_stream.sample_aspect_ratio
@@ -205,7 +240,8 @@ def inspect_container(container: InputContainer, path: str | os.PathLike[str]) -
         variable_frame_rate=_is_variable(steps, fps, time_base),
         rotation=rotation,
         time_base=time_base,
-        start_pts=video_stream.start_time or 0,
+        start_pts=start_pts,
+        start_ms=_start_ms(video_stream, start_time),
         duration_ms=stream_duration_ms,
         frame_count=video_stream.frames or None,
         pixel_format=codec_context.pix_fmt,
@@ -218,6 +254,7 @@ def inspect_container(container: InputContainer, path: str | os.PathLike[str]) -
         start_time=start_time,
         video=video,
         audio_streams=audio_streams,
+        seek_mode=seek_mode,
     )
 
 
@@ -274,7 +311,7 @@ def error_reason(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def _audio_info(stream: AudioStream) -> AudioStreamInfo:
+def _audio_info(stream: AudioStream, origin: Fraction) -> AudioStreamInfo:
     time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, stream.rate or 1)
     duration_ms = None
     if stream.duration is not None and stream.duration > 0:
@@ -289,29 +326,76 @@ def _audio_info(stream: AudioStream) -> AudioStreamInfo:
         time_base=time_base,
         duration_ms=duration_ms,
         language=stream.language,
+        start_ms=_start_ms(stream, origin),
     )
 
 
-def _timestamp_steps(
+def _read_head(
     container: InputContainer, stream: VideoStream, path: str | os.PathLike[str]
-) -> list[int]:
-    """Steps between consecutive presentation timestamps of the first packets."""
+) -> tuple[list[int], int]:
+    """From the first packets, without seeking: the steps between consecutive presentation
+    timestamps, and the clockwise display rotation of the first decoded frame."""
     timestamps: list[int] = []
+    rotation: int | None = None
     try:
-        for packet in container.demux(stream):
-            if packet.pts is not None:
+        for count, packet in enumerate(container.demux(stream)):
+            if packet.pts is not None and len(timestamps) < VFR_SAMPLE_PACKETS:
                 timestamps.append(packet.pts)
-            if len(timestamps) >= VFR_SAMPLE_PACKETS:
+            if rotation is None:
+                for frame in stream.decode(packet):
+                    # PyAV gives the matrix angle counter-clockwise; players turn the other way.
+                    rotation = _normalise_rotation(-frame.rotation)
+                    break
+            if rotation is not None and len(timestamps) >= VFR_SAMPLE_PACKETS:
+                break
+            if rotation is None and count >= _FIRST_FRAME_PACKETS:
                 break
     except av.error.FFmpegError as error:
-        raise CorruptMediaError(
-            f"cannot read video packets: {error_reason(error)}", path
-        ) from error
+        raise CorruptMediaError(f"video does not decode: {error_reason(error)}", path) from error
+    if rotation is None:
+        raise CorruptMediaError("video stream has no decodable frame", path)
     timestamps.sort()
     if len(timestamps) >= VFR_SAMPLE_PACKETS:
         # The highest few may still miss a B-frame that decodes later; drop them.
         timestamps = timestamps[:-_REORDER_MARGIN]
-    return [b - a for a, b in itertools.pairwise(timestamps) if b > a]
+    return [b - a for a, b in itertools.pairwise(timestamps) if b > a], rotation
+
+
+def _start_ms(stream: Stream, origin: Fraction) -> int:
+    """Media time (ms) of a stream's first timestamp; 0 when the stream states none."""
+    if stream.start_time is None or stream.time_base is None:
+        return 0
+    return seconds_to_ms(stream.start_time * Fraction(stream.time_base) - origin, "floor")
+
+
+def _seek_mode(
+    container: InputContainer, stream: Stream, origin: Fraction, duration_ms: int
+) -> str:
+    """How seeking in ``stream`` behaves, from one seek to the middle of the file: it
+    fails (``decode_through``), lands after its target (``approximate``) or not (``exact``)."""
+    if stream.time_base is None:
+        return SEEK_DECODE_THROUGH
+    time_base = Fraction(stream.time_base)
+    target = Fraction(duration_ms, 2000)
+    try:
+        container.seek(math.floor((target + origin) / time_base), stream=stream, backward=True)
+        landed: Fraction | None = None
+        for count, packet in enumerate(container.demux(stream)):
+            if packet.pts is not None:
+                landed = packet.pts * time_base - origin
+                break
+            if count >= _SEEK_TEST_PACKETS:
+                break
+    except (av.error.FFmpegError, OSError):
+        return SEEK_DECODE_THROUGH
+    if landed is None:
+        return SEEK_DECODE_THROUGH
+    return SEEK_APPROXIMATE if landed > target else SEEK_EXACT
+
+
+def _worse(a: str, b: str) -> str:
+    """The more cautious of two seek modes."""
+    return a if SEEK_MODES.index(a) >= SEEK_MODES.index(b) else b
 
 
 def _average_rate(
@@ -337,20 +421,6 @@ def _is_variable(steps: list[int], fps: Fraction, time_base: Fraction) -> bool:
         return True
     typical_rate = 1 / (typical * time_base)
     return abs(typical_rate - fps) > fps * _VFR_TOLERANCE
-
-
-def _first_frame_rotation(
-    container: InputContainer, stream: VideoStream, path: str | os.PathLike[str]
-) -> int:
-    """Clockwise display rotation from the first frame's display matrix (0 when none)."""
-    try:
-        container.seek(0, stream=stream, backward=True)
-        for frame in container.decode(stream):
-            # PyAV gives the matrix angle counter-clockwise; players turn clockwise by its opposite.
-            return _normalise_rotation(-frame.rotation)
-    except av.error.FFmpegError as error:
-        raise CorruptMediaError(f"video does not decode: {error_reason(error)}", path) from error
-    raise CorruptMediaError("video stream has no decodable frame", path)
 
 
 def _rotate_tag(value: str | None) -> int:

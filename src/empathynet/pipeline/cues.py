@@ -109,6 +109,12 @@ def failure_reason(error: BaseException) -> str:
     return "internal_error"
 
 
+def row_error(error: EmpathyNetError, work: ChunkWork) -> str:
+    """A failed row's ``error``: one line without absolute paths (the source's own path is
+    left out, the row names its source; a dataset file is named relative to the dataset)."""
+    return error.describe(work.dataset_root, omit=work.source.path)
+
+
 @dataclass(frozen=True)
 class ChunkWork:
     """One unit of work: consecutive utterances of one source."""
@@ -260,18 +266,30 @@ def _process_media(
     path = work.source.path
     try:
         with timer.stage("open"):
-            decoder = WindowDecoder(path, threads=context.decode_threads)
-            audio = AudioReader(path, sample_rate=context.config.extract.audio_rate)
+            seek_mode = work.source.seek_mode
+            decoder = WindowDecoder(path, threads=context.decode_threads, seek_mode=seek_mode)
+            audio = AudioReader(
+                path,
+                sample_rate=context.config.extract.audio_rate,
+                seek_mode=seek_mode or decoder.seek_mode,
+            )
     except EmpathyNetError as error:
         reason = failure_reason(error)
-        return [_row(work, i, "failed", reason=reason, error=str(error)) for i in pending]
+        message = row_error(error, work)
+        return [_row(work, i, "failed", reason=reason, error=message) for i in pending]
     with decoder, audio:
         for index in pending:
             try:
                 rows.append(_process_utterance(context, work, index, decoder, audio, timer))
             except EmpathyNetError as error:
                 rows.append(
-                    _row(work, index, "failed", reason=failure_reason(error), error=str(error))
+                    _row(
+                        work,
+                        index,
+                        "failed",
+                        reason=failure_reason(error),
+                        error=row_error(error, work),
+                    )
                 )
     return rows
 

@@ -25,7 +25,18 @@ VIDEO_EXTENSIONS = (
     ".mpeg",
     ".ts",
     ".wmv",
+    ".asf",
     ".flv",
+    ".f4v",
+    ".3gp",
+    ".3g2",
+    ".ogv",
+    ".m2ts",
+    ".mts",
+    ".vob",
+    ".mxf",
+    ".dv",
+    ".divx",
 )
 SUBTITLE_EXTENSIONS = (".srt", ".vtt", ".ass", ".ssa", ".sub", ".sbv", ".ttml", ".dfxp", ".smi")
 
