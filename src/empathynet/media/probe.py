@@ -365,7 +365,7 @@ def _start_ms(stream: Stream, origin: Fraction) -> int:
     """Media time (ms) of a stream's first timestamp; 0 when the stream states none."""
     if stream.start_time is None or stream.time_base is None:
         return 0
-    return seconds_to_ms(stream.start_time * Fraction(stream.time_base) - origin, "floor")
+    return max(0, seconds_to_ms(stream.start_time * Fraction(stream.time_base) - origin))
 
 
 def _seek_mode(
