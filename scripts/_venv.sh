@@ -16,7 +16,11 @@ if [ -n "${1:-}" ]; then spec=".[$1]"; fi
 stamp=.venv/.empathynet-installed
 want="$spec $(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ] || ! grep -qxF "$want" "$stamp"; then
-  echo "installing empathynet ($spec) and its dependencies ..." >&2
-  python -m pip install --quiet --disable-pip-version-check -e "$spec"
+  echo "installing empathynet ($spec) and its dependencies (a few minutes the first time) ..." >&2
+  # pip shows what it downloads and installs, on stderr so that a script's stdout holds
+  # only its results; progress bars on a terminal only (a CI log gets one line a step).
+  progress=on
+  if [ ! -t 2 ]; then progress=off; fi
+  python -m pip install --disable-pip-version-check --progress-bar "$progress" -e "$spec" >&2
   echo "$want" >> "$stamp"
 fi

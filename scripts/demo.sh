@@ -5,3 +5,4 @@ set -euo pipefail
 . "$(dirname "$0")/_venv.sh" ""
 out=${1:-demo-out}
 empathynet demo --out "$out"
+echo "to run empathynet yourself: source .venv/bin/activate, then empathynet --help" >&2

@@ -34,21 +34,12 @@ class EmpathyNetError(Exception):
         text = " ".join(self.message.split())  # one line, always
         return f"{where}: {text}" if where else text
 
-    def describe(
-        self,
-        base: str | PathLike[str] | None = None,
-        *,
-        omit: str | PathLike[str] | None = None,
-    ) -> str:
-        """``str(error)`` without absolute paths, for what is stored in a dataset: the
-        path is left out when it is ``omit`` (the file a row is about, named elsewhere in
-        it), shown relative to the folder ``base`` when inside it, else by its name."""
+    def describe(self, *bases: str | PathLike[str]) -> str:
+        """``str(error)`` without absolute paths, for what is stored in a dataset: the path
+        relative to the first folder of ``bases`` that holds it (the dataset, the source's
+        folder), else the file's name alone."""
         text = " ".join(self.message.split())
-        path = self.path
-        if path is not None and omit is not None and _same_path(path, omit):
-            path = None
-        elif path is not None:
-            path = _relative_or_name(path, base)
+        path = _relative_or_name(self.path, bases) if self.path is not None else None
         where = ", ".join(part for part in (path, self.position) if part)
         return f"{where}: {text}" if where else text
 
@@ -100,16 +91,12 @@ class MissingDependencyError(EmpathyNetError):
     """An optional dependency is not installed; the message gives the install command."""
 
 
-def _same_path(a: str | PathLike[str], b: str | PathLike[str]) -> bool:
-    return os.path.abspath(a) == os.path.abspath(b)
-
-
-def _relative_or_name(path: str, base: str | PathLike[str] | None) -> str:
-    """``path`` relative to the folder ``base`` when inside it, else its file name."""
+def _relative_or_name(path: str, bases: tuple[str | PathLike[str], ...]) -> str:
+    """``path`` relative to the first folder of ``bases`` that holds it, else its name."""
     absolute = Path(os.path.abspath(path))
-    if base is not None:
+    for base in bases:
         try:
             return absolute.relative_to(os.path.abspath(base)).as_posix()
         except ValueError:
-            pass
+            continue
     return absolute.name

@@ -301,3 +301,27 @@ def test_failed_rows_hold_no_absolute_path(tmp_path: Path, matrix_dir: Path) -> 
         texts += [row["error"] or "" for row in pq.read_table(part).to_pylist()]
     assert any(texts)
     assert not any(str(tmp_path) in text for text in texts), texts
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_audio_running_on_after_the_picture_is_beyond_end_not_corrupt(
+    suffix: str, real_clip: Path, tmp_path: Path
+) -> None:
+    """The video stream stops at 3 s, the audio goes on to 4.88 s (MKV states no video
+    duration of its own): the sentence at 3.7 s is rejected ``beyond_end``, not failed."""
+    pytest.importorskip("mediapipe")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    video = inputs / f"short_picture{suffix}"
+    ffmpeg(
+        "-t", "3", "-i", str(real_clip), "-i", str(real_clip),
+        "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-c:a", "aac", str(video),
+    )  # fmt: skip
+    _srt(video.with_suffix(".srt"), SENTENCES_MS)
+    dataset = tmp_path / "ds"
+    build_dataset([inputs], dataset, progress=False, log=lambda line: None)
+    rows = [
+        r for part in (dataset / "cues").glob("*.parquet") for r in pq.read_table(part).to_pylist()
+    ]
+    outcome = sorted((r["start_ms"], r["status"], r["reason"]) for r in rows)
+    assert outcome == [(0, "accepted", None), (3700, "rejected", "beyond_end")]

@@ -93,3 +93,43 @@ def test_blur_verify_finds_the_words_gone(
     assert report["possibly_intelligible"] == []
     rows = [r for r in read_manifest(copy) if r.status == "accepted"]
     assert all(r.raw_transcript and r.wer_blur is not None for r in rows)
+
+
+def test_reblur_says_the_words_were_not_checked_and_counts_the_same_cues(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, dataset = demo
+    copy = tmp_path / "d"
+    shutil.copytree(dataset, copy)
+    accepted = sum(r.status == "accepted" for r in read_manifest(copy))
+    assert accepted < len(read_manifest(copy))  # rejected and failed rows are not blurred
+    assert main(["blur", str(copy), "--method", "lowpass"]) == 0
+    captured = capsys.readouterr()
+    progress = captured.err.strip().splitlines()[-1]
+    assert progress.startswith(f"blurring (lowpass): {accepted}/{accepted} cues (100%)")
+    out = captured.out.splitlines()
+    assert out[0] == f"blur method lowpass: {accepted} cues"
+    assert not any("may still be intelligible" in line or "_wer_" in line for line in out)
+    assert (
+        "  intelligibility: not checked (no speech recogniser has run on this blur); "
+        f"run: empathynet blur verify {copy}"
+    ) in out
+    assert main(["blur", str(copy), "--json", "--no-progress"]) == 0
+    report = json.loads(capsys.readouterr().out)["resynth"]
+    assert report["transcribed"] == 0 and report["possibly_intelligible"] is None
+
+
+def test_blur_verify_takes_its_options_before_the_dataset(
+    demo: tuple[list[DemoClip], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, dataset = demo
+    assert main(["blur", "verify", "--json", "--no-asr", "--no-progress", str(dataset)]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert main(["blur", "verify", str(dataset), "--no-asr", "--json", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out) == before
+    assert before["resynth"]["cues"] == sum(r.status == "accepted" for r in read_manifest(dataset))
+    # --method is for blurring, not verifying
+    with pytest.raises(SystemExit) as exit_info:
+        main(["blur", "verify", str(dataset), "--method", "lowpass"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --method lowpass" in capsys.readouterr().err

@@ -17,11 +17,20 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from empathynet.cli.main import main
 from empathynet.config import EmpathyNetConfig
-from empathynet.data.models import CueGroup
-from empathynet.errors import DatasetError
+from empathynet.data.models import CueGroup, Source
+from empathynet.data.schemas import CUE_SCHEMA, SOURCE_SCHEMA, records_to_table
+from empathynet.errors import DatasetError, EmpathyNetError
 from empathynet.media.audio import read_wav
-from empathynet.pipeline.build import build_dataset, read_manifest, summarize
+from empathynet.pipeline import build
+from empathynet.pipeline.build import (
+    MAX_FAILURES_SHOWN,
+    build_dataset,
+    read_manifest,
+    summarize,
+)
+from empathynet.store.atomic import atomic_write_json, atomic_write_table
 from empathynet.store.layout import DatasetLayout
 from empathynet.testing import DemoClip, srt_time
 
@@ -116,6 +125,8 @@ def test_broken_sources_fail_with_their_error(
     rows = rows_of(dataset, clip)
     assert rows and all(r.status == "failed" and r.reason == reason for r in rows)
     assert all(r.error and clip.video_path.name in r.error and "\n" not in r.error for r in rows)
+    # The file is named relative to its folder: no absolute path of the building machine.
+    assert not any(str(clip.video_path.parent) in (r.error or "") for r in rows)
     sources = pq.read_table(dataset / "sources.parquet").to_pylist()
     (source,) = [s for s in sources if Path(s["path"]) == clip.video_path]
     assert source["status"] == "failed" and clip.video_path.name in source["reason"]
@@ -177,7 +188,7 @@ def test_rebuild_with_other_options_needs_overwrite(
     first = read_manifest(dataset)
     # same options: resumes, nothing new
     again = build_dataset([video], dataset, progress=False)
-    assert again.chunks_done == 0 and read_manifest(dataset) == first
+    assert again.chunks_written == 0 and read_manifest(dataset) == first
     other = EmpathyNetConfig(chunk_size=1)
     with pytest.raises(DatasetError, match="other options"):
         build_dataset([video], dataset, other, progress=False)
@@ -206,7 +217,7 @@ def test_building_again_keeps_the_subtitle_fix_counts(
     assert sum(first.values()) >= 2  # the duplicate and the zero-length event
     for _ in range(2):
         again = build_dataset([video], dataset, progress=False)
-        assert again.chunks_done == 0 and again.subtitle_counts == first
+        assert again.chunks_written == 0 and again.subtitle_counts == first
         report = json.loads((dataset / "reports" / "build.json").read_text())
         assert report["subtitle_fixes"] == dict(sorted(first.items()))
     assert summarize(DatasetLayout(dataset)).subtitle_counts == first
@@ -302,3 +313,159 @@ def test_sentences_past_the_end_of_the_video_are_rejected_as_such(
     build_dataset([video], tmp_path / "d", progress=False)
     reasons = [r.reason for r in sorted(read_manifest(tmp_path / "d"), key=lambda r: r.start_ms)]
     assert reasons == ["no_face", "beyond_end", "beyond_end"]
+
+
+def test_the_summary_names_each_failed_source_its_reason_and_error(
+    demo: tuple[list[DemoClip], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, dataset = demo
+    assert main(["inspect", str(dataset)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # paths relative to the input folder the demo build was given
+    assert "  failures (2 sources):" in lines
+    assert (
+        "    corrupt.mp4: corrupt_media, 2 of 2 cues: cannot open as media: "
+        "Invalid data found when processing input"
+    ) in lines
+    assert "    no_audio.mp4: no_audio, 2 of 2 cues: no audio stream: no audio cue can be cut" in (
+        lines
+    )
+    # each reason is listed under its own status
+    failed_at = lines.index("  failed: 4")
+    assert lines[failed_at + 1 : failed_at + 3] == ["    corrupt_media: 2", "    no_audio: 2"]
+    assert lines.index("    dialogue: 2") < failed_at
+    report = json.loads((dataset / "reports" / "build.json").read_text())
+    assert report["inputs"] == [str(dataset.parent / "media")]
+    assert {(f["reason"], Path(f["path"]).name) for f in report["failures"]} == {
+        ("corrupt_media", "corrupt.mp4"),
+        ("no_audio", "no_audio.mp4"),
+    }
+
+
+def write_dataset(root: Path, sources: list[Source], rows: list[CueGroup]) -> None:
+    """A hand-made dataset: its sources and one manifest part of ``rows``."""
+    atomic_write_json(root / "dataset.json", {"format": "empathynet-dataset"})
+    atomic_write_table(root / "sources.parquet", records_to_table(sources, SOURCE_SCHEMA))
+    atomic_write_table(root / "cues" / "part-x-00000.parquet", records_to_table(rows, CUE_SCHEMA))
+    atomic_write_json(root / "reports" / "build.json", {"inputs": ["movies"]})
+
+
+def test_the_summary_lists_partly_failed_sources_and_caps_the_list(tmp_path: Path) -> None:
+    many = MAX_FAILURES_SHOWN + 5
+    sources = [Source(f"s{i:02d}", f"movies/film{i:02d}.mkv") for i in range(many)]
+    sources.append(
+        Source("sub", "movies/no_subs.mkv", status="failed", reason="subtitles: no text stream")
+    )
+    rows = [
+        CueGroup(f"s{i:02d}-{j}", f"s{i:02d}", 1000 * j, 1000 * j + 900, "Hi.", "accepted")
+        for i in range(many)
+        for j in range(1, 8)
+    ]
+    rows += [
+        CueGroup(
+            f"s{i:02d}-0",
+            f"s{i:02d}",
+            0,
+            900,
+            "Hi.",
+            "failed",
+            reason="media_error",
+            error=f"movies/film{i:02d}.mkv, t=0.000s: cannot decode",
+        )
+        for i in range(many)
+    ]
+    write_dataset(tmp_path, sources, rows)
+    summary = summarize(DatasetLayout(tmp_path))
+    lines = summary.lines()
+    assert f"  failures ({many + 1} sources):" in lines
+    # one failed cue of eight; the error without the path it already follows
+    assert (
+        "    film00.mkv: media_error, 1 of 8 cues: movies/film00.mkv, t=0.000s: cannot decode"
+        in (lines)
+    )
+    shown = [line for line in lines if line.startswith("    film") or "no_subs" in line]
+    assert len(shown) == MAX_FAILURES_SHOWN
+    assert "    and 6 more (empathynet inspect --json lists them all)" in lines
+    failures = summary.to_dict()["failures"]
+    assert len(failures) == many + 1
+    assert {
+        "path": "movies/no_subs.mkv",
+        "reason": "subtitles",
+        "error": "no text stream",
+        "failed_cues": 0,
+        "cues": 0,
+    } in failures
+
+
+def test_inspect_json_counts_the_chunks_on_disk(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clips, _ = demo
+    video = clip_named(clips, "large_face").video_path
+    dataset = tmp_path / "d"
+    first = build_dataset([video], dataset, EmpathyNetConfig(chunk_size=1), progress=False)
+    parts = len(list((dataset / "cues").glob("part-*.parquet")))
+    assert parts == 3 and first.chunks_done == first.chunks_written == parts
+    again = build_dataset([video], dataset, EmpathyNetConfig(chunk_size=1), progress=False)
+    assert (again.chunks_done, again.chunks_written, again.chunks_skipped) == (3, 0, 3)
+    assert main(["inspect", str(dataset), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # committed chunks on disk, then what the last build did
+    assert (report["chunks_done"], report["chunks_written"], report["chunks_skipped"]) == (3, 0, 3)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://www.youtube.com/watch?v=abc", "http://example.org/film.mp4", "s3://b/f.mkv"]
+)
+def test_a_url_is_refused_with_what_to_do(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "d"
+    with pytest.raises(EmpathyNetError, match=r"a URL is not an input.*yt-dlp"):
+        build_dataset([url], out, progress=False)
+    assert main(["build", url, "--out", str(out), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"empathynet: error: {url}: a URL is not an input")
+    assert "no such file" not in error and "empathynet build film.mp4" in error
+    assert not out.exists()
+
+
+def test_a_failed_build_leaves_no_empty_folder_behind(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clips, _ = demo
+    out = tmp_path / "new" / "dataset"
+    assert main(["build", str(tmp_path / "missing.mp4"), "--out", str(out)]) == 2
+    assert not (tmp_path / "new").exists()
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build, "prepare_source", interrupted)
+    video = clip_named(clips, "no_face").video_path
+    with pytest.raises(KeyboardInterrupt):
+        build_dataset([video], out, progress=False)
+    assert not (tmp_path / "new").exists()
+    # a folder the user had is kept, even empty
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        build_dataset([video], mine, progress=False)
+    assert mine.is_dir() and not any(mine.iterdir())
+
+
+def test_a_stopped_build_keeps_what_it_wrote(
+    demo: tuple[list[DemoClip], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from empathynet.pipeline import cues
+
+    clips, _ = demo
+
+    def crashed(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("crash in a stage")
+
+    monkeypatch.setattr(cues, "process_chunk", crashed)
+    out = tmp_path / "d"
+    with pytest.raises(RuntimeError):
+        build_dataset([clip_named(clips, "no_face").video_path], out, progress=False)
+    assert (out / "sources.parquet").is_file()  # kept: the re-run resumes from it

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.audits import audit_task
 
 EXAMPLE = """example:
@@ -30,7 +31,7 @@ def add_parser(commands: Any) -> None:
             "within chance +- 2 points. Every task gets a split leakage check."
         ),
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("dataset", type=Path, help="dataset directory")
     parser.add_argument("task", help="task name (see `empathynet tasks ls`)")

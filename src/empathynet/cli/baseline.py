@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.baselines import BASELINES, run_baseline
 from empathynet.tasks.splits import SPLITS
 
@@ -27,12 +28,14 @@ def add_parser(commands: Any) -> None:
         help="train a baseline on a task's train split and score it",
         description=f"Models: {models}.",
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("dataset", type=Path, help="dataset directory")
     parser.add_argument("task", help="task name (see `empathynet tasks ls`)")
     parser.add_argument("--model", required=True, choices=BASELINES.names(), help="baseline")
-    parser.add_argument("--split", default="test", choices=SPLITS, help="split to predict")
+    parser.add_argument(
+        "--split", default="test", choices=SPLITS, help="split to predict (default test)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print the run as JSON")
     parser.set_defaults(run=run)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.leaderboard import leaderboard, leaderboard_lines
 from empathynet.labels import import_labels
 from empathynet.pipeline.build import build_dataset, read_manifest
@@ -37,10 +38,12 @@ def add_parser(commands: Any) -> None:
             "print a leaderboard, and write the HTML report (DIR/dataset/reports/index.html)."
         ),
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--out", required=True, type=Path, help="output directory")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the generated media")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed of the generated media (default 0)"
+    )
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument(
         "--talks",

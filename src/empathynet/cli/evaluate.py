@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.harness import score_task, write_results
 
 EXAMPLE = """example:
@@ -28,11 +29,11 @@ def add_parser(commands: Any) -> None:
         help="score a prediction file against a task split, with 95%% bootstrap intervals",
         description=(
             "Check a prediction file strictly against the items of a task split, print "
-            "the task's metrics with 95%% percentile-bootstrap intervals, and write a "
+            "the task's metrics with 95% percentile-bootstrap intervals, and write a "
             "results JSON (task version, dataset fingerprint, seed, file hashes)."
         ),
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("dataset", type=Path, help="dataset directory")
     parser.add_argument("task", help="task name (see `empathynet tasks ls`)")

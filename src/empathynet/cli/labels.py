@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from empathynet.cli.parsing import HelpFormatter
 from empathynet.labels import (
     DEFAULT_TIE_RULE,
     TIE_RULES,
@@ -38,15 +39,17 @@ def add_parser(commands: Any) -> None:
             "cue group with its agreement (labels/aggregate.parquet)."
         ),
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     actions = parser.add_subparsers(dest="labels_command", metavar="ACTION", required=True)
 
     importer = actions.add_parser(
         "import",
         help="import a CSV of votes (cue_id, annotator, label[, gender, age_band])",
+        description="Import a CSV of votes (cue_id, annotator, label[, gender, age_band]) and "
+        "recompute the majority label of every cue group.",
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     importer.add_argument("dataset", type=Path, help="dataset directory")
     importer.add_argument("csv", type=Path, help="labels CSV file")
@@ -62,16 +65,28 @@ def add_parser(commands: Any) -> None:
     importer.add_argument("--json", action="store_true", help="print JSON")
     importer.set_defaults(run=run_import)
 
-    summary = actions.add_parser("summary", help="counts of votes, labels and agreement")
+    summary = actions.add_parser(
+        "summary",
+        help="counts of votes, labels and agreement",
+        description="Print the counts of votes, labels and agreement of a dataset.",
+    )
     summary.add_argument("dataset", type=Path, help="dataset directory")
     summary.add_argument("--json", action="store_true", help="print JSON")
     summary.set_defaults(run=run_summary)
 
     aggregate = actions.add_parser(
-        "aggregate", help="recompute the aggregate from the votes (e.g. another tie rule)"
+        "aggregate",
+        help="recompute the aggregate from the votes (e.g. another tie rule)",
+        description="Recompute labels/aggregate.parquet from the stored votes (e.g. with "
+        "another tie rule).",
     )
     aggregate.add_argument("dataset", type=Path, help="dataset directory")
-    aggregate.add_argument("--tie-rule", choices=TIE_RULES, default=DEFAULT_TIE_RULE)
+    aggregate.add_argument(
+        "--tie-rule",
+        choices=TIE_RULES,
+        default=DEFAULT_TIE_RULE,
+        help=f"what a tie between classes gives (default {DEFAULT_TIE_RULE}: no label)",
+    )
     aggregate.add_argument("--json", action="store_true", help="print JSON")
     aggregate.set_defaults(run=run_aggregate)
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.leaderboard import leaderboard, leaderboard_lines
 
 EXAMPLE = """example:
@@ -26,11 +27,13 @@ def add_parser(commands: Any) -> None:
             "print the table (predictions and results JSON go to DATASET/reports/)."
         ),
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("dataset", type=Path, help="dataset directory")
     parser.add_argument("--split", default="test", help="split to score (default test)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of baselines and bootstrap")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of baselines and bootstrap (default 0)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(run=run)
 

@@ -23,11 +23,12 @@ from empathynet.cli import leaderboard as leaderboard_cmd
 from empathynet.cli import report as report_cmd
 from empathynet.cli import tasks as tasks_cmd
 from empathynet.cli import utterances as utterances_cmd
+from empathynet.cli.parsing import CommandParser
 from empathynet.errors import EmpathyNetError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="empathynet",
         description="Turn videos with subtitles into a multimodal benchmark of empathy cues.",
     )

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from empathynet.cli.parsing import HelpFormatter
 from empathynet.errors import ConfigError
 from empathynet.tasks.make import SUITES, TaskRequest, make_suite, make_task
 from empathynet.tasks.mcq import DISTRACTOR_MODES
@@ -48,7 +49,7 @@ def add_parser(commands: Any) -> None:
             "as Parquet, with splits disjoint by source and speaker."
         ),
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     actions = parser.add_subparsers(dest="tasks_command", metavar="ACTION", required=True)
 
@@ -57,10 +58,10 @@ def add_parser(commands: Any) -> None:
         help="make one task, or a suite",
         description=f"Views: {', '.join(VIEW_NAMES)}; mix them with '+'.",
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     make.add_argument("dataset", type=Path, help="dataset directory")
-    make.add_argument("--family", choices=FAMILIES)
+    make.add_argument("--family", choices=FAMILIES, help="task family (or --suite)")
     make.add_argument("--query", help="views shown as the query, e.g. stills+text")
     make.add_argument("--answer", help="MCQ answer views, or the generation target view")
     make.add_argument("--options", type=int, default=4, help="MCQ options (default 4)")
@@ -107,13 +108,18 @@ def add_parser(commands: Any) -> None:
     )
     make.set_defaults(run=run_make)
 
-    ls = actions.add_parser("ls", help="list a dataset's tasks")
+    ls = actions.add_parser(
+        "ls", help="list a dataset's tasks", description="List a dataset's tasks."
+    )
     ls.add_argument("dataset", type=Path, help="dataset directory")
     ls.add_argument("--json", action="store_true", help="print JSON")
     ls.set_defaults(run=run_ls)
 
     validate = actions.add_parser(
-        "validate", help="re-check every constraint of a task against its dataset"
+        "validate",
+        help="re-check every constraint of a task against its dataset",
+        description="Re-check every constraint of a task's written items against its "
+        "dataset; the first broken one is an error naming the task's file.",
     )
     validate.add_argument("dataset", type=Path, help="dataset directory")
     validate.add_argument("name", help="task name (see tasks ls)")

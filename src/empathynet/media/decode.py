@@ -204,9 +204,9 @@ class WindowDecoder(Closing):
                     ...
 
     ``frames`` raises ``CorruptMediaError`` (with the media time) when a packet fails
-    to demux or decode, or when the video data stops well before the declared
-    duration (a truncated file). A window reaching past the end of the video just
-    yields the frames that exist.
+    to demux or decode, or when the video data stops well before the video stream's
+    declared duration (a truncated file). A window reaching past the end of the video
+    just yields the frames that exist (``video_end`` then says where it ended).
     """
 
     def __init__(
@@ -256,6 +256,9 @@ class WindowDecoder(Closing):
         else:
             declared_end = ms_to_seconds(self.info.duration_ms)
         self._declared_end = declared_end
+        # Without a duration of its own (MKV, WebM) the video may just be shorter than the
+        # audio: ending early is then no proof of damage (the audio reader checks its own).
+        self._end_is_the_streams = declared is not None
         self._reformatter = VideoReformatter()
         # Frames that end before a window are only decoded to serve as references: skip
         # the non-reference ones there (40 % fewer frames decoded in an H.264 stream with
@@ -286,6 +289,14 @@ class WindowDecoder(Closing):
         self._frames = None
         self._recent.clear()
         self._container.close()
+
+    @property
+    def video_end(self) -> Fraction | None:
+        """Media seconds when the last frame of the video leaves the screen, once decoding
+        has reached the end of the stream (``None`` before)."""
+        if not self._exhausted:
+            return None
+        return self._recent[-1].end if self._recent else self._seek_target
 
     def frames(self, start_ms: int, end_ms: int) -> Iterator[DecodedFrame]:
         """Every frame on screen at some time in ``[start_ms, end_ms)`` (integer media ms),
@@ -549,6 +560,8 @@ class WindowDecoder(Closing):
         """At the end of the data: a stream that stops well before its declared end is damaged."""
         data_end = self._recent[-1].end if self._recent else self._seek_target
         declared_end = self._declared_end
+        if not self._end_is_the_streams:
+            return
         if data_end < min(end, declared_end) - _TRUNCATION_TOLERANCE:
             raise CorruptMediaError(
                 f"video data ends at {time_position(data_end)}, before the declared "

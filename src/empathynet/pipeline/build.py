@@ -10,10 +10,12 @@ build (Ctrl-C, ``kill -9``) finishes with exactly the rows of an uninterrupted o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
+import re
 import shutil
 import sys
 import time
@@ -76,7 +78,7 @@ def prepare_source(item: SourceInput, config: EmpathyNetConfig) -> PreparedSourc
         subtitle = item.subtitle_path if item.subtitle_path is not None else path
         result = load_utterances(subtitle, config.subtitles, source_id=source_id)
     except EmpathyNetError as error:
-        reason = f"subtitles: {error}"
+        reason = f"subtitles: {error.describe(path.parent)}"
         if item.subtitle_path is None:
             reason += " (and no sidecar subtitle file such as NAME.srt or NAME.vtt beside it)"
         source = Source(**base, status="failed", reason=reason)
@@ -90,14 +92,16 @@ def prepare_source(item: SourceInput, config: EmpathyNetConfig) -> PreparedSourc
     try:
         info = probe(path)
     except EmpathyNetError as error:
-        prepared.source = Source(**base, status="failed", reason=str(error))
-        prepared.failure = (cues.failure_reason(error), str(error))
+        message = error.describe(path.parent)
+        prepared.source = Source(**base, status="failed", reason=message)
+        prepared.failure = (cues.failure_reason(error), message)
         return prepared
     prepared.source = Source(**{**base, **info.source_fields()})
     if not prepared.source.audio_streams:
         missing = NoAudioStreamError("no audio stream: no audio cue can be cut", path)
-        prepared.source = dataclasses.replace(prepared.source, status="failed", reason=str(missing))
-        prepared.failure = ("no_audio", str(missing))
+        message = missing.describe(path.parent)
+        prepared.source = dataclasses.replace(prepared.source, status="failed", reason=message)
+        prepared.failure = ("no_audio", message)
     return prepared
 
 
@@ -128,6 +132,43 @@ def plan_chunks(
     ]
 
 
+#: Failed sources the text summary lists; the JSON summary lists them all.
+MAX_FAILURES_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class SourceFailure:
+    """Failed rows of one source with one reason, or a failed source's own error when no
+    row carries it (its subtitles could not be read: reason ``subtitles``; else ``source``)."""
+
+    path: str  #: the source's path as given to the build
+    reason: str  #: the rows' reason code (``corrupt_media``, ``no_audio``, ``media_error``...)
+    error: str  #: the first error, one line
+    failed_cues: int  #: the source's failed rows with this reason
+    cues: int  #: all the source's rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def line(self, inputs: Sequence[str] = ()) -> str:
+        """``film.mp4: corrupt_media, 3 of 3 cues: <error>``, the path relative to the
+        input folder it was found in."""
+        shown = display_path(self.path, inputs)
+        # the error without the source's own path or name: the line starts with it
+        error = self.error.removeprefix(f"{self.path}: ").removeprefix(f"{Path(self.path).name}: ")
+        counts = f", {self.failed_cues} of {self.cues} cues" if self.failed_cues else ""
+        return f"{shown}: {self.reason}{counts}: {error}"
+
+
+def display_path(path: str, inputs: Sequence[str]) -> str:
+    """``path`` relative to the input folder that holds it, else as given."""
+    for given in inputs:
+        folder = Path(given)
+        if folder in Path(path).parents:
+            return Path(path).relative_to(folder).as_posix()
+    return path
+
+
 @dataclass
 class BuildSummary:
     """What a dataset holds: counts per status and reason, time per stage."""
@@ -135,22 +176,28 @@ class BuildSummary:
     root: str
     sources: int = 0
     sources_failed: int = 0
-    source_failures: list[str] = field(default_factory=list)
+    #: The inputs of the last build (paths as given), to show sources relative to them.
+    inputs: list[str] = field(default_factory=list)
+    failures: list[SourceFailure] = field(default_factory=list)
     utterances: int = 0
     status_counts: Counter[str] = field(default_factory=Counter)
     reason_counts: Counter[str] = field(default_factory=Counter)
+    #: rows per (status, reason), so the text summary lists each reason under its status
+    status_reason_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     subtitle_counts: Counter[str] = field(default_factory=Counter)
     wall_seconds: float | None = None
-    chunks_done: int = 0
-    chunks_skipped: int = 0
+    chunks_done: int = 0  #: committed chunks (manifest parts) in the dataset
+    chunks_written: int = 0  #: chunks the last build wrote
+    chunks_skipped: int = 0  #: chunks the last build found already written (resumed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "root": self.root,
+            "inputs": self.inputs,
             "sources": self.sources,
             "sources_failed": self.sources_failed,
-            "source_failures": self.source_failures,
+            "failures": [failure.to_dict() for failure in self.failures],
             "utterances": self.utterances,
             "status": dict(sorted(self.status_counts.items())),
             "reasons": dict(sorted(self.reason_counts.items())),
@@ -158,6 +205,7 @@ class BuildSummary:
             "subtitle_fixes": dict(sorted(self.subtitle_counts.items())),
             "wall_seconds": None if self.wall_seconds is None else round(self.wall_seconds, 3),
             "chunks_done": self.chunks_done,
+            "chunks_written": self.chunks_written,
             "chunks_skipped": self.chunks_skipped,
         }
 
@@ -168,12 +216,20 @@ class BuildSummary:
             f"  sources: {self.sources} ({self.sources_failed} failed)",
             f"  utterances: {self.utterances}",
         ]
+        by_count = sorted(self.status_reason_counts.items(), key=lambda kv: (-kv[1], kv[0]))
         for status in ("accepted", "rejected", "failed"):
             out.append(f"  {status}: {self.status_counts.get(status, 0)}")
-        for reason, count in sorted(self.reason_counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"    {reason}: {count}")
-        for failure in self.source_failures:
-            out.append(f"  source failed: {failure}")
+            out.extend(f"    {key[1]}: {count}" for key, count in by_count if key[0] == status)
+        if self.failures:
+            sources = len({failure.path for failure in self.failures})
+            out.append(f"  failures ({sources} sources):")
+            shown = self.failures[:MAX_FAILURES_SHOWN]
+            out.extend(f"    {failure.line(self.inputs)}" for failure in shown)
+            if len(self.failures) > len(shown):
+                out.append(
+                    f"    and {len(self.failures) - len(shown)} more "
+                    "(empathynet inspect --json lists them all)"
+                )
         if self.stage_seconds:
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.stage_seconds.items()))
             out.append(f"  time per stage (summed over workers): {stages}")
@@ -227,15 +283,80 @@ def build_dataset(
     """
     started = time.monotonic()
     config = config or EmpathyNetConfig()
-    say = log or (lambda line: print(line, file=sys.stderr))
     layout = DatasetLayout(Path(out))
     build_hash = config_hash(config)
-    versions = f"cues@{cues.STAGE_VERSION}+{build_hash}"
+    check_inputs(inputs)
     _check_existing(layout, build_hash, overwrite)
-    layout.root.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(layout.root)
-
     items = discover_inputs(inputs)
+    created = _missing_folders(layout.root)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    try:
+        return _build(items, inputs, layout, config, build_hash, workers, progress, log, started)
+    except BaseException:
+        # A build that stops before writing anything leaves no empty --out behind.
+        _remove_if_empty(created)
+        raise
+
+
+URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def check_inputs(inputs: Sequence[str | Path]) -> None:
+    """Refuse inputs that cannot be files or folders here (URLs), with what to do instead;
+    ``EmpathyNetError`` naming the input."""
+    if not inputs:
+        raise EmpathyNetError("no inputs: give video files or folders")
+    for given in inputs:
+        if URL_PATTERN.match(str(given)):
+            raise EmpathyNetError(
+                "a URL is not an input: the build reads local video files and folders. "
+                "Download the video with its subtitles first, e.g. "
+                "'yt-dlp --write-subs --convert-subs srt -o film.%(ext)s URL', then build "
+                "the file: 'empathynet build film.mp4 --out DATASET'",
+                str(given),
+            )
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and its ancestors that do not exist yet, deepest first."""
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing.append(path)
+    return missing
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Remove the folders this build created (deepest first) when nothing is left in
+    them; a folder with a file in it is kept (a resumable build)."""
+    if not folders:
+        return
+    for path in sorted(folders[0].rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.rmdir()
+    for path in folders:
+        try:
+            path.rmdir()
+        except OSError:
+            return
+
+
+def _build(
+    items: list[SourceInput],
+    inputs: Sequence[str | Path],
+    layout: DatasetLayout,
+    config: EmpathyNetConfig,
+    build_hash: str,
+    workers: int,
+    progress: bool,
+    log: Callable[[str], None] | None,
+    started: float,
+) -> BuildSummary:
+    say = log or (lambda line: print(line, file=sys.stderr))
+    versions = f"cues@{cues.STAGE_VERSION}+{build_hash}"
+    remove_stale_temporaries(layout.root)
     prepared: list[PreparedSource] = []
     seen: dict[str, str] = {}
     with Progress("reading sources", total=len(items), enabled=progress) as bar:
@@ -278,8 +399,9 @@ def build_dataset(
                 layout.root,
             ) from None
     summary = summarize(layout)
+    summary.inputs = [str(given) for given in inputs]
     summary.wall_seconds = time.monotonic() - started
-    summary.chunks_done = done
+    summary.chunks_written = done
     summary.chunks_skipped = skipped
     # This run read every source's subtitles: its counts replace those of an earlier run.
     summary.subtitle_counts = Counter()
@@ -333,27 +455,80 @@ def summarize(
     """
     require_dataset(layout.root)
     summary = BuildSummary(str(layout.root))
+    sources: list[dict[str, Any]] = []
     if layout.sources_parquet.exists():
         sources = pq.read_table(layout.sources_parquet).to_pylist()
         summary.sources = len(sources)
-        failed = [s for s in sources if s["status"] != "ok"]
-        summary.sources_failed = len(failed)
-        summary.source_failures = [s["reason"] for s in failed]
+        summary.sources_failed = sum(s["status"] != "ok" for s in sources)
+    rows_per_source: Counter[str] = Counter()
+    #: (source_id, reason) -> [failed rows, first error]
+    failed_rows: dict[tuple[str, str], list[Any]] = {}
     for _, table in read_cue_parts(layout):
         if each_part is not None:
             each_part(table)
+        summary.chunks_done += 1
         summary.utterances += table.num_rows
-        summary.status_counts.update(table.column("status").to_pylist())
-        summary.reason_counts.update(r for r in table.column("reason").to_pylist() if r)
+        statuses = table.column("status").to_pylist()
+        reasons = table.column("reason").to_pylist()
+        source_ids = table.column("source_id").to_pylist()
+        errors = table.column("error").to_pylist()
+        summary.status_counts.update(statuses)
+        summary.reason_counts.update(r for r in reasons if r)
+        rows_per_source.update(source_ids)
+        for status, reason, source_id, error in zip(
+            statuses, reasons, source_ids, errors, strict=True
+        ):
+            if reason:
+                summary.status_reason_counts[(status, reason)] += 1
+            if status == "failed":
+                entry = failed_rows.setdefault((source_id, reason or "error"), [0, error or ""])
+                entry[0] += 1
         raw = (table.schema.metadata or {}).get(PART_SECONDS_KEY)
         if raw:
             for stage, seconds in json.loads(raw).items():
                 summary.stage_seconds[stage] = summary.stage_seconds.get(stage, 0.0) + seconds
+    summary.failures = _source_failures(sources, rows_per_source, failed_rows)
     if layout.build_report.exists():
         report = json.loads(layout.build_report.read_text(encoding="utf-8"))
         summary.wall_seconds = report.get("wall_seconds")
         summary.subtitle_counts.update(report.get("subtitle_fixes", {}))
+        summary.inputs = list(report.get("inputs", []))
+        summary.chunks_written = report.get("chunks_written", 0)
+        summary.chunks_skipped = report.get("chunks_skipped", 0)
     return summary
+
+
+def _source_failures(
+    sources: list[dict[str, Any]],
+    rows_per_source: Counter[str],
+    failed_rows: dict[tuple[str, str], list[Any]],
+) -> list[SourceFailure]:
+    """One entry per source and reason of its failed rows, plus each failed source whose
+    error no row of it carries; sorted by path, then reason."""
+    paths = {s["source_id"]: s["path"] for s in sources}
+    failures = [
+        SourceFailure(
+            paths.get(source_id, source_id), reason, error, count, rows_per_source[source_id]
+        )
+        for (source_id, reason), (count, error) in failed_rows.items()
+    ]
+    for source in sources:
+        if source["status"] == "ok":
+            continue
+        message = source["reason"] or "failed"
+        reason = "subtitles" if message.startswith("subtitles: ") else "source"
+        error = message.removeprefix("subtitles: ")
+        # A source whose failed rows already carry its error is listed once, by them.
+        prefix = f"{source['path']}: "
+        told = {
+            e.removeprefix(prefix)
+            for (sid, _), (_, e) in failed_rows.items()
+            if sid == source["source_id"]
+        }
+        if error.removeprefix(prefix) not in told:
+            cues = rows_per_source[source["source_id"]]
+            failures.append(SourceFailure(source["path"], reason, error, 0, cues))
+    return sorted(failures, key=lambda f: (f.path, f.reason))
 
 
 def read_manifest(root: str | Path) -> list[CueGroup]:

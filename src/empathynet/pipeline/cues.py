@@ -9,7 +9,9 @@ score, the 5 stills and face crops, and the encoded face clip.
 Selection, in order (the first rule that applies gives the row's ``reason``):
 
 0. ``beyond_end``: the sentence ends after the video does (subtitles for another cut
-   of the film, or shifted): it cannot be cut whole.
+   of the film, or shifted): it cannot be cut whole. Known from the container's duration
+   before decoding, or found while decoding when the video stream ends more than a frame
+   before the sentence (audio that runs on after the picture).
 1. ``dialogue``: a turn of a dialogue event ("- Hi. - Hello."): two speakers share the
    event's time span, so one speaker cannot be cut out.
 2. ``overlap``: the subtitle is on screen together with another one.
@@ -110,9 +112,9 @@ def failure_reason(error: BaseException) -> str:
 
 
 def row_error(error: EmpathyNetError, work: ChunkWork) -> str:
-    """A failed row's ``error``: one line without absolute paths (the source's own path is
-    left out, the row names its source; a dataset file is named relative to the dataset)."""
-    return error.describe(work.dataset_root, omit=work.source.path)
+    """A failed row's ``error``: one line without absolute paths (a dataset file relative
+    to the dataset, the source and its neighbours relative to the source's folder)."""
+    return error.describe(work.dataset_root, Path(work.source.path).parent)
 
 
 @dataclass(frozen=True)
@@ -366,12 +368,19 @@ def _scan_window(
         elif shots is not None:
             with timer.stage("shots"):
                 shots.add_frame(decoded)
+    video_end = decoder.video_end
+    if video_end is not None and video_end * 1000 < end_ms - frame_ms:
+        raise _BeyondVideoEnd
     if not sampled:
         raise CorruptMediaError(
             f"no video frame decoded between {start_ms} ms and {end_ms} ms",
             decoder.path,
         )
     return _Window(start_ms, end_ms, frame_ms, sampled, kept, display_size, shots)
+
+
+class _BeyondVideoEnd(Exception):
+    """The video stream ended before the sentence did (the ``beyond_end`` rule)."""
 
 
 def _face_values(track: FaceTrack | None, context: WorkerContext) -> dict[str, Any]:
@@ -410,7 +419,14 @@ def _process_utterance(
         if source.fps_num and source.fps_den
         else 0
     )
-    window = _scan_window(context, decoder, start_ms, end_ms, timer, frame_ms)
+    try:
+        window = _scan_window(context, decoder, start_ms, end_ms, timer, frame_ms)
+    except _BeyondVideoEnd:
+        with timer.stage("audio"):
+            # The picture ended first: a truncated file, whose audio data ends early too,
+            # fails here as corrupt media; otherwise the audio runs on after the picture.
+            audio_reader.read(start_ms, end_ms)
+        return _row(work, index, "rejected", reason="beyond_end")
     times = sorted(window.sampled)
     with timer.stage("detect"):
         found = detect_frames(context.detector, ((t, window.sampled[t]) for t in times))

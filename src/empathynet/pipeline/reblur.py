@@ -37,10 +37,12 @@ def _rewrite_parts(
     label: str,
     progress: bool,
 ) -> list[CueGroup]:
-    """Apply ``update`` to every accepted row, part by part; returns the new accepted rows."""
+    """Apply ``update`` to every accepted row, part by part; returns the new accepted rows.
+
+    The progress line counts accepted rows, the cues the summary reports."""
     require_dataset(layout.root)
     tables = list(read_cue_parts(layout))
-    total = sum(t.num_rows for _, t in tables)
+    total = sum(t.column("status").to_pylist().count("accepted") for _, t in tables)
     done: list[CueGroup] = []
     with Progress(label, total=total, unit="cues", enabled=progress) as bar:
         for part, table in tables:
@@ -50,8 +52,8 @@ def _rewrite_parts(
                 if row.status == "accepted":
                     row = update(row)
                     done.append(row)
+                    bar.advance()
                 new_rows.append(row)
-                bar.advance()
             new_table = records_to_table(new_rows, CUE_SCHEMA)
             new_table = new_table.replace_schema_metadata(table.schema.metadata)
             atomic_write_table(part, new_table)
@@ -136,7 +138,9 @@ def _median(values: list[float | None]) -> float | None:
 def blur_report(rows: list[CueGroup], recognised_raw_wer: float = 0.5) -> dict[str, Any]:
     """Per blur method: medians of the stored figures and the cues whose words may still
     be intelligible. Word error rates are medians over the cues whose raw audio the
-    recogniser got mostly right (raw WER ≤ ``recognised_raw_wer``), as issue 5 asks."""
+    recogniser got mostly right (raw WER ≤ ``recognised_raw_wer``), as issue 5 asks.
+    ``possibly_intelligible`` is None when no cue of the method was transcribed (the blur
+    was not checked: ``verify_dataset``)."""
     report: dict[str, Any] = {}
     methods = sorted({r.blur_method for r in rows if r.status == "accepted" and r.blur_method})
     for method in methods:
@@ -154,7 +158,10 @@ def blur_report(rows: list[CueGroup], recognised_raw_wer: float = 0.5) -> dict[s
             "median_wer_raw": _median([r.wer_raw for r in recognised]),
             "median_wer_blur": _median([r.wer_blur for r in recognised]),
             "median_wer_blur_vs_raw": _median([r.wer_blur_vs_raw for r in transcribed]),
-            "possibly_intelligible": sorted(r.cue_id for r in cues if r.may_be_intelligible),
+            # None: no speech recogniser has run on this blur, so nothing is known.
+            "possibly_intelligible": (
+                sorted(r.cue_id for r in cues if r.may_be_intelligible) if transcribed else None
+            ),
         }
     return report
 

@@ -28,7 +28,7 @@ from empathynet.data.schemas import table_to_records
 from empathynet.errors import ConfigError, DatasetError, PathEscapeError
 from empathynet.evaluate.leaderboard import Board
 from empathynet.labels import LabelsLayout, read_aggregate
-from empathynet.pipeline.build import summarize
+from empathynet.pipeline.build import SourceFailure, summarize
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.layout import DatasetLayout
 from empathynet.tasks import SPLITS, list_tasks, read_spec
@@ -260,10 +260,13 @@ def _header(root: Path, name: str, summary: dict[str, Any], media: _MediaLinks) 
             )
         out.append("</table>")
     out.append("</div>")
-    failures = summary["source_failures"]
+    failures = [SourceFailure(**failure) for failure in summary["failures"]]
     if failures:
-        out.append("<h3>Failed sources</h3><ul>")
-        out.extend(f'<li class="bad">{escape_text(line)}</li>' for line in failures)
+        out.append("<h3>Failures by source</h3><ul>")
+        out.extend(
+            f'<li class="bad">{escape_text(failure.line(summary["inputs"]))}</li>'
+            for failure in failures
+        )
         out.append("</ul>")
     fixes = summary["subtitle_fixes"]
     if fixes:
