@@ -95,6 +95,21 @@ class FaceConfig:
     #: Landmarks must be found on at least this fraction of frames, else the
     #: speaking score uses mouth-region pixel motion.
     speaking_min_landmark_fraction: float = 0.67
+    #: Check that the voice is in sync with the face's mouth and reject the cue as
+    #: ``out_of_sync`` when it is not (faces/sync.py).
+    sync: bool = True
+    #: Audio offsets tried, ms either way (the cue stage reads this much audio margin).
+    sync_search_ms: int = 1000
+    #: Offsets within this many ms of 0 count as in sync (two frames at 25 fps).
+    sync_max_offset_ms: int = 80
+    #: Correlation of mouth darkness and voice level within ``sync_max_offset_ms``
+    #: below which the face does not follow the voice (-1..1).
+    sync_min_score: float = -0.2
+    #: An offset beyond ``sync_max_offset_ms`` rejects only if its correlation beats
+    #: the best one near 0 by at least this much.
+    sync_min_margin: float = 0.35
+    #: Fewer video frames in the sentence: sync is not measured.
+    sync_min_frames: int = 10
 
     def __post_init__(self) -> None:
         def bad(key: str, rule: str, value: object) -> ConfigError:
