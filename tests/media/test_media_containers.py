@@ -325,3 +325,19 @@ def test_audio_running_on_after_the_picture_is_beyond_end_not_corrupt(
     ]
     outcome = sorted((r["start_ms"], r["status"], r["reason"]) for r in rows)
     assert outcome == [(0, "accepted", None), (3700, "rejected", "beyond_end")]
+
+
+@pytest.mark.parametrize("name", ALL_FILES)
+def test_audio_reads_to_the_end_of_every_container(name: str, matrix_dir: Path) -> None:
+    """Up to and past the end of the data (WMA's last resampled block has no timestamp)."""
+    path = matrix_dir / name
+    info = probe(path)
+    assert info.audio is not None
+    # The audio's own end (the late video stream makes the container longer).
+    duration_ms = info.audio.start_ms + (info.audio.duration_ms or info.duration_ms)
+    with AudioReader(path) as reader:
+        tail = reader.read(duration_ms - 1500, duration_ms + 500)
+        assert len(tail) == 2000 * 16 and np.abs(tail[:8000]).max() > 0.01
+    with AudioReader(path) as reader:
+        # (MPEG-TS states an estimated duration, 100 ms off here)
+        assert abs(len(reader.read_all()) - duration_ms * 16) <= 200 * 16

@@ -311,6 +311,7 @@ class AudioReader(Closing):
         assert self._resampler is not None
         packets = self._container.demux(self._stream)
         position = Fraction(self._seek_sample, self.sample_rate)
+        next_index: int | None = None  # where the last block ended
         started = False
         while True:
             try:
@@ -337,14 +338,19 @@ class AudioReader(Closing):
                 ) from error
             started = started or bool(frames)
             for block in blocks:
-                if block.pts is None:
+                samples: FloatArray = block.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                if block.pts is not None:
+                    first_index = math.floor(block.pts - self._origin_samples + Fraction(1, 2))
+                elif next_index is not None:
+                    # The resampler's flush at the end of the data (WMA) carries no
+                    # timestamp: its samples follow the block before.
+                    first_index = next_index
+                else:
                     raise CorruptMediaError(
                         "audio frame without timestamp", self.path, time_position(position)
                     )
-                first = block.pts - self._origin_samples
-                first_index = math.floor(first + Fraction(1, 2))
                 position = Fraction(first_index, self.sample_rate)
-                samples: FloatArray = block.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                next_index = first_index + len(samples)
                 yield first_index, samples
 
     def _held_back(self, packet: Packet[Any]) -> bool:
