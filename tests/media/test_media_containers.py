@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import shared_path
+from empathynet.errors import CorruptMediaError
 from empathynet.media.audio import AudioReader
 from empathynet.media.decode import WindowDecoder
 from empathynet.media.probe import SEEK_DECODE_THROUGH, probe
@@ -341,3 +342,39 @@ def test_audio_reads_to_the_end_of_every_container(name: str, matrix_dir: Path) 
     with AudioReader(path) as reader:
         # (MPEG-TS states an estimated duration, 100 ms off here)
         assert abs(len(reader.read_all()) - duration_ms * 16) <= 200 * 16
+
+
+def _damage_packets_at(source: Path, target: Path, seconds: float) -> None:
+    """A copy of ``source`` with the video and audio packets at ``seconds`` overwritten."""
+    data = bytearray(source.read_bytes())
+    for kind in ("video", "audio"):
+        with av.open(str(source)) as container:
+            stream = container.streams.video[0] if kind == "video" else container.streams.audio[0]
+            for packet in container.demux(stream):
+                time = packet.pts * packet.time_base if packet.pts is not None else None
+                if time is not None and time >= seconds and packet.pos is not None:
+                    data[packet.pos + 4 : packet.pos + packet.size] = b"\xff" * (packet.size - 4)
+                    break
+    target.write_bytes(bytes(data))
+
+
+def test_damage_before_a_window_does_not_fail_it(matrix_dir: Path, tmp_path: Path) -> None:
+    """Damaged packets at 1 s: the window that holds them fails as corrupt media; a window
+    after them still decodes, also when the reader decodes on through the damage (skipped
+    and counted, as players conceal it)."""
+    damaged = tmp_path / "damaged.mp4"
+    _damage_packets_at(matrix_dir / "mp4_h264_aac.mp4", damaged, 1.0)
+    with (
+        pytest.raises(CorruptMediaError, match="does not decode"),
+        WindowDecoder(damaged) as decoder,
+    ):
+        list(decoder.frames(500, 1500))
+    with pytest.raises(CorruptMediaError, match="does not decode"), AudioReader(damaged) as reader:
+        reader.read(500, 1500)
+    with WindowDecoder(damaged) as decoder:
+        assert len(list(decoder.frames(0, 500))) == 13
+        assert len(list(decoder.frames(2000, 3000))) == 25
+    with AudioReader(damaged) as reader:
+        reader.read(0, 500)
+        assert len(reader.read(2000, 3000)) == 16_000
+        assert reader.damaged_packets == 1

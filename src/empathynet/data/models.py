@@ -153,6 +153,9 @@ class CueGroup(_Record):
     face_coverage: float | None = None  #: fraction of sampled frames the face was seen in
     shot_cuts: int | None = None  #: shot cuts inside the sentence (None: rejected before)
     speaking_score: float | None = None  #: mouth motion vs voice energy, Pearson r
+    #: best audio offset for the face's mouth, ms; positive: the voice comes late
+    sync_offset_ms: int | None = None
+    sync_score: float | None = None  #: mouth vs voice correlation near offset 0 (faces/sync.py)
     # media, relative to the dataset root
     clip_path: str | None = None
     face_clip_path: str | None = None

@@ -89,6 +89,8 @@ CUE_SCHEMA = pa.schema(
         ("face_coverage", pa.float32()),
         ("shot_cuts", pa.int32()),
         ("speaking_score", pa.float32()),
+        ("sync_offset_ms", pa.int32()),
+        ("sync_score", pa.float32()),
         ("clip_path", pa.string()),
         ("face_clip_path", pa.string()),
         ("still_paths", pa.list_(pa.string())),

@@ -135,6 +135,9 @@ class AudioReader(Closing):
         self._demux_until: Fraction | None = None
         #: Seeks done (reopening the file counts as one), for measurements.
         self.seeks = 0
+        #: Packets before a window that failed to decode and were skipped (damaged media).
+        self.damaged_packets = 0
+        self._window_first = Fraction(0)
         #: Packets only demuxed, never decoded, while decoding through (for measurements).
         self.skipped_packets = 0
 
@@ -162,6 +165,7 @@ class AudioReader(Closing):
         """Samples ``[first, last)`` (indices at ``sample_rate`` on the media time axis)."""
         if first >= self._declared_end > 0 and not self._chunks:
             return np.zeros(last - first, dtype=np.float32)  # after the end: silence
+        self._window_first = Fraction(first, self.sample_rate)
         try:
             if not self._can_continue(first):
                 self._seek(first)
@@ -328,8 +332,10 @@ class AudioReader(Closing):
             except StopIteration:
                 return
             except av.error.FFmpegError as error:
-                if not started:
+                if not started or position < self._window_first:
                     # A seek can land inside a frame (MPEG-PS): skip to the next whole one.
+                    # Damage in the pre-roll before the window is skipped too (counted).
+                    self.damaged_packets += started
                     continue
                 raise CorruptMediaError(
                     f"audio does not decode: {error_reason(error)}",

@@ -204,9 +204,11 @@ class WindowDecoder(Closing):
                     ...
 
     ``frames`` raises ``CorruptMediaError`` (with the media time) when a packet fails
-    to demux or decode, or when the video data stops well before the video stream's
-    declared duration (a truncated file). A window reaching past the end of the video
-    just yields the frames that exist (``video_end`` then says where it ended).
+    to demux, or to decode inside the window (damaged packets shown well before it are
+    skipped and counted in ``damaged_packets``: the decoder conceals them, as players
+    do), or when the video data stops well before the video stream's declared duration
+    (a truncated file). A window reaching past the end of the video just yields the
+    frames that exist (``video_end`` then says where it ended).
     """
 
     def __init__(
@@ -279,6 +281,9 @@ class WindowDecoder(Closing):
         self._exhausted = False
         #: Number of seeks done (reopening the file counts as one), for measurements.
         self.seeks = 0
+        #: Packets before a window that failed to decode and were skipped (damaged media).
+        self.damaged_packets = 0
+        self._window_start = Fraction(0)
         #: Packets only demuxed, never decoded, while decoding through (for measurements).
         self.skipped_packets = 0
         #: Number of frames decoded, for measurements.
@@ -307,6 +312,7 @@ class WindowDecoder(Closing):
         end = ms_to_seconds(end_ms)
         if start >= self._declared_end and not self._recent:
             return  # after the end of the video: nothing to seek for
+        self._window_start = start
         self._skip_before = start - self._skip_guard if self._skip_allowed else None
         try:
             if not self._can_continue(start):
@@ -517,7 +523,10 @@ class WindowDecoder(Closing):
                     self._set_skipping(item.pts)
                     frames = self._stream.decode(item)
                 except av.error.FFmpegError as error:
-                    if not started:
+                    if not started or self._before_window(item):
+                        # Damage shown only before the window (a reference the decoder
+                        # conceals, as players do) does not fail it: counted, skipped.
+                        self.damaged_packets += started
                         continue
                     raise self._decode_error(error, last_time) from error
                 if item.pts is not None:
@@ -527,6 +536,11 @@ class WindowDecoder(Closing):
                 yield from frames
             if packet is None:
                 return
+
+    def _before_window(self, packet: Packet[Any]) -> bool:
+        """Whether ``packet`` is shown well before the window being read (by the skip guard)."""
+        time = packet.pts if packet.pts is not None else packet.dts
+        return time is not None and self._pts_seconds(time) < self._window_start - self._skip_guard
 
     def _held_back(self, packet: Packet[Any]) -> bool:
         """Whether ``packet`` is shown before the window being decoded through to."""

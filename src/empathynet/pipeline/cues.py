@@ -31,6 +31,11 @@ Selection, in order (the first rule that applies gives the row's ``reason``):
    of the sampled frames (it enters, leaves or turns away).
 9. ``not_speaking``: the face's mouth is still while the voice is active
    (``faces/speaking.py``), when ``select.reject_non_speakers``.
+10. ``out_of_sync``: the voice does not follow the face's mouth in time (another
+    person's voice dubbed over it, or a clear audio offset), measured on every frame
+    against the audio with ``faces.sync_search_ms`` of margin (``faces/sync.py``),
+    when ``faces.sync``. Accepted and ``out_of_sync`` rows record ``sync_offset_ms``
+    (positive: the voice comes late) and ``sync_score``.
 
 Otherwise the utterance is accepted and extracted. The clips are silent: the voice is a
 cue of its own (``audio.wav``, and ``audio_blur.wav`` with the words made unintelligible),
@@ -71,6 +76,7 @@ from empathynet.errors import (
 )
 from empathynet.faces.detectors import FaceDetector, create_detector, import_cv2
 from empathynet.faces.speaking import MouthMeter, score_track
+from empathynet.faces.sync import measure_sync, sync_fields
 from empathynet.faces.tracking import FaceTrack, detect_frames, sample_times_ms, track_faces
 from empathynet.media.audio import AudioReader, write_wav
 from empathynet.media.decode import DecodedFrame, WindowDecoder, select_frames
@@ -87,7 +93,7 @@ from empathynet.store.atomic import batched_sync
 from empathynet.store.layout import DatasetLayout
 
 #: Bump when the rules or outputs of this stage change: rows record it.
-STAGE_VERSION = "2"
+STAGE_VERSION = "3"
 
 #: Decoded frames kept per window for extraction; a longer window is decoded twice.
 MAX_KEPT_FRAME_BYTES = 400 * 1024 * 1024
@@ -483,6 +489,25 @@ def _process_utterance(
         speaking_value = score.score
         if score.clear_non_speaker and config.select.reject_non_speakers:
             return reject("not_speaking", main, speaking_score=speaking_value)
+    sync_values: dict[str, Any] = {}
+    if faces.sync:
+        # Audio with a margin for the offsets tried: before the media's start there is
+        # none, and past its end the reader gives silence that must not count as voice.
+        margin_start = max(0, start_ms - faces.sync_search_ms)
+        margin_end = end_ms + faces.sync_search_ms
+        if source.duration_ms is not None:
+            margin_end = max(end_ms, min(margin_end, source.duration_ms))
+        with timer.stage("sync"):
+            with timer.stage("audio"):
+                margin_audio = audio_reader.read(margin_start, margin_end)
+            # A window too long to keep its frames is decoded again, streamed.
+            frames = window.kept if window.kept is not None else decoder.frames(start_ms, end_ms)
+            sync = measure_sync(
+                frames, main, margin_audio, margin_start, config.extract.audio_rate, faces
+            )
+        sync_values = sync_fields(sync)
+        if sync.verdict == "out_of_sync":
+            return reject("out_of_sync", main, speaking_score=speaking_value, **sync_values)
     with timer.stage("extract"):
         media = _extract(context, work, index, decoder, window, main, samples, timer)
     return _row(
@@ -492,6 +517,7 @@ def _process_utterance(
         **common,
         **_face_values(main, context),
         speaking_score=speaking_value,
+        **sync_values,
         **media,
     )
 
