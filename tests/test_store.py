@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pyarrow as pa
@@ -7,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from empathynet.engines import LocalEngine
-from empathynet.errors import PathEscapeError
+from empathynet.errors import DatasetError, PathEscapeError
 from empathynet.store import (
     DatasetLayout,
     atomic_write_bytes,
@@ -16,6 +18,7 @@ from empathynet.store import (
 )
 from empathynet.store import atomic as atomic_module
 from empathynet.store.atomic import atomic_write_with, batched_sync, remove_stale_temporaries
+from empathynet.store.layout import read_dataset_json, require_dataset
 
 
 def test_safe_join_refuses_paths_that_escape(tmp_path: Path) -> None:
@@ -78,8 +81,74 @@ def test_failed_atomic_write_keeps_the_old_file(tmp_path: Path) -> None:
         atomic_write_with(target, broken)
     assert target.read_text() == "old"
     assert not list(tmp_path.glob(".*.tmp"))
-    (tmp_path / ".stale.tmp").write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".keep.txt.a1b2c3d4.tmp").write_text("x")
     assert remove_stale_temporaries(tmp_path) == 1
+    assert not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_only_the_temporaries_atomic_writes_make_are_stale(tmp_path: Path) -> None:
+    tmp = atomic_module.temporary_beside(tmp_path / "sources.parquet")
+    assert atomic_module.is_temporary(tmp.name)
+    mine = [tmp_path / ".draft.tmp", tmp_path / "notes.tmp", tmp_path / ".report.pdf.old.tmp"]
+    for path in mine:
+        path.write_text("the user's")
+    (tmp_path / "sub").mkdir()
+    deeper = atomic_module.temporary_beside(tmp_path / "sub" / "a.json")
+    assert remove_stale_temporaries(tmp_path, recursive=False) == 1
+    assert not tmp.exists() and deeper.exists()
+    assert all(path.read_text() == "the user's" for path in mine)
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o002, 0o664), (0o022, 0o644), (0o077, 0o600)])
+def test_atomic_writes_give_files_the_mode_the_umask_allows(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    old = os.umask(umask)
+    try:
+        atomic_write_bytes(tmp_path / "a.bin", b"1")
+        atomic_write_json(tmp_path / "b.json", [1])
+        atomic_write_table(tmp_path / "c.parquet", pa.table({"n": [1]}))
+    finally:
+        os.umask(old)
+    for name in ("a.bin", "b.json", "c.parquet"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name
+
+
+def write_json_text(root: Path, text: str) -> Path:
+    root.mkdir(exist_ok=True)
+    (root / "dataset.json").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[1, 2, 3]", "holds a JSON list, not the object"),
+        ('{"format": "empathynet-dataset", "format_', "not valid JSON"),
+        ('{"format": "empathynet-dataset", "format_version": 99}', "format_version 99 is not"),
+        ('{"name": "d"}', "has no 'format'"),
+        ('{"format": "empathynet-dataset"}', "has no 'format_version'"),
+        ('{"format": "coco", "format_version": 1}', "format is 'coco'"),
+        ("\xff", "not valid JSON"),
+    ],
+)
+def test_a_malformed_dataset_json_is_one_clear_error(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    root = write_json_text(tmp_path / "d", text)
+    with pytest.raises(DatasetError) as caught:
+        require_dataset(root)
+    message = str(caught.value)
+    assert message.startswith(f"{root / 'dataset.json'}: ") and problem in message
+    assert "\n" not in message
+
+
+def test_a_valid_dataset_json_is_read(tmp_path: Path) -> None:
+    text = '{"name": "d", "format": "empathynet-dataset", "format_version": 1}'
+    root = write_json_text(tmp_path / "d", text)
+    assert require_dataset(root).root == root
+    assert read_dataset_json(root)["name"] == "d"
 
 
 def _setup() -> int:

@@ -145,3 +145,50 @@ def test_the_readme_says_how_to_get_the_command_and_states_real_defaults() -> No
     assert (
         stated.group(1) == distractors.default == TaskRequest("mcq", "text", "stills").distractors
     )
+
+
+BAD_DATASET_JSON = [
+    "[1, 2, 3]",
+    '{"format": "empathynet-dataset", "format_version": 1, "na',
+    '{"name": "d", "format": "empathynet-dataset", "format_version": 99}',
+    '{"name": "d"}',
+]
+READERS = [
+    ["inspect", "{d}"],
+    ["build", "{video}", "--out", "{d}", "--no-progress"],
+    ["blur", "{d}", "--no-progress"],
+    ["blur", "verify", "{d}", "--no-asr"],
+    ["labels", "import", "{d}", "{csv}"],
+    ["labels", "summary", "{d}"],
+    ["labels", "aggregate", "{d}"],
+    ["tasks", "make", "{d}", "--suite", "standard"],
+    ["tasks", "ls", "{d}"],
+    ["tasks", "validate", "{d}", "cls-text"],
+    ["evaluate", "{d}", "cls-text", "{preds}"],
+    ["baseline", "{d}", "cls-text", "--model", "random"],
+    ["audit", "{d}", "cls-text"],
+    ["leaderboard", "{d}"],
+    ["report", "{d}"],
+]
+
+
+@pytest.mark.parametrize("text", BAD_DATASET_JSON)
+def test_a_malformed_dataset_json_is_one_error_line_from_every_command(
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dataset = tmp_path / "d"
+    (dataset / "cues").mkdir(parents=True)
+    (dataset / "dataset.json").write_text(text, encoding="utf-8")
+    values = {"d": dataset, "video": tmp_path / "film.mp4", "csv": tmp_path / "votes.csv"}
+    values["preds"] = tmp_path / "preds.jsonl"
+    values["video"].write_bytes(b"")
+    values["csv"].write_text("cue_id,annotator,label\n")
+    values["preds"].write_text("")
+    for command in READERS:
+        argv = [part.format(**values) for part in command]
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(f"empathynet: error: {dataset / 'dataset.json'}: "), argv
+        assert err.count("\n") == 1, argv
+    # nothing was written into the folder, not even a lock file
+    assert sorted(p.name for p in dataset.iterdir()) == ["cues", "dataset.json"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -255,3 +258,116 @@ def test_clean_jsonl_takes_the_fast_reader(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(predictions, "_read_jsonl_lines", slow)
     path = jsonl(tmp_path, [{"item_id": i, "scores": [0, 1, 0, 0]} for i in IDS])
     assert load_predictions(path, MCQ, item_ids=IDS).values.tolist() == [1, 1, 1]
+
+
+# --- hostile files (issue 12): bounded lines, bounded nesting, short errors, streaming --
+
+
+def test_deep_nesting_is_one_short_error_not_a_crash(tmp_path: Path) -> None:
+    """20,000 nested brackets crashed the JSON parsers (segfault, rc 139): the nesting is
+    refused before any parser sees the line. Run in a subprocess to catch a crash."""
+    path = tmp_path / "deep.jsonl"
+    deep = '{"item_id": "b", "scores": ' + "[" * 20_000 + "]" * 20_000 + "}"
+    path.write_text('{"item_id": "a", "choice": 1}\n' + deep + "\n")
+    script = (
+        "import sys\n"
+        "from empathynet.evaluate.predictions import PredictionError, load_predictions\n"
+        "try:\n"
+        "    load_predictions(sys.argv[1], {'family': 'mcq', 'constraints': {'options': 4}})\n"
+        "except PredictionError as error:\n"
+        "    print(error)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr[-500:]
+    assert f"{path}, line 2: JSON nested deeper than 32 levels" in run.stdout
+    # 5,000 deep: the error is one short line, not the 60 KB type of the nested lists
+    path.write_text('{"item_id": "a", "scores": ' + "[" * 5000 + "]" * 5000 + "}\n")
+    text = error(path, MCQ, None)
+    assert "line 1: JSON nested deeper than 32 levels" in text and len(text) < 300
+    # brackets inside strings are not nesting; 32 levels of lists is still a list
+    path.write_text(json.dumps({"item_id": "[" * 100, "choice": 1}) + "\n")
+    assert "unknown item_id" in error(path, MCQ, ["a"])
+    path.write_text('{"item_id": "a", "scores": ' + "[" * 31 + "]" * 31 + "}\n")
+    assert "nested" not in error(path, MCQ, None)
+
+
+def test_huge_line_and_long_values_give_short_errors(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"item_id": "a", "label": "j" * 2_000_000}) + "\n")
+    text = error(path, CLS, None)
+    assert "line 1: line longer than 1,048,576 bytes" in text and len(text) < 300
+    long = "x" * 100_000
+    for rows, expected in [
+        ([{"item_id": "a", "label": long}], "line 1: unknown class 'xxx"),
+        ([{"item_id": "a", "label": "joy", long: 1}], "line 1: unknown field 'xxx"),
+        ([{"item_id": long, "label": "joy"}], "line 1: unknown item_id 'xxx"),
+        ([{"item_id": "a", "scores": {long: 1}}], "line 1: unknown class 'xxx"),
+        ([{"item_id": "a", "label": [long]}], "line 1: label must be a class name"),
+        ([f'{{"item_id": "a", "label": "joy", "{long}": 1, "{long}": 2}}'], "appears twice"),
+    ]:
+        path = jsonl(tmp_path, rows)
+        text = error(path, CLS, ["a"])
+        assert expected in text and len(text) < 300 + len(str(path)), text[:400]
+    nested = pa.table({"item_id": ["a"], "choice": [[[[["1"]]]]]})
+    pq.write_table(nested, tmp_path / "p.parquet")
+    assert len(error(tmp_path / "p.parquet", MCQ, None)) < 300
+
+
+def test_jsonl_is_streamed_not_read_whole(tmp_path: Path) -> None:
+    """A 200 MB file (sparse: written in no time) after a first good line: the reader
+    stops 1 MB into the second line, never holding the file (it held all of it)."""
+    path = tmp_path / "huge.jsonl"
+    with path.open("wb") as handle:
+        handle.write(b'{"item_id": "a", "choice": 1}\n')
+        handle.truncate(200 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        text = error(path, MCQ, None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "line 2: line longer than 1,048,576 bytes" in text
+    assert peak < 32 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB for a 200 MiB file"
+
+
+def test_chunks_join_into_one_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read in chunks of a few lines: types that differ between chunks (int / float,
+    score objects naming other classes) join, and blank lines keep line numbers right."""
+    from empathynet.evaluate import predictions
+
+    monkeypatch.setattr(predictions, "JSONL_BATCH_BYTES", 40)
+    rows = [
+        '{"item_id": "a", "scores": {"joy": 2}}',
+        "",
+        '{"item_id": "b", "scores": {"fear": 0.5, "joy": null}}',
+        "   ",
+        "",
+        '{"item_id": "c", "scores": {"anger": -1}}',
+    ]
+    scores = load_predictions(jsonl(tmp_path, rows), CLS, item_ids=IDS).values
+    assert scores.argmax(axis=1).tolist() == [2, 1, 0] and scores[1, 1] == 0.5
+    choices = [{"item_id": i, "choice": c} for i, c in zip(IDS, [1, 2.0, 3], strict=True)]
+    assert load_predictions(jsonl(tmp_path, choices), MCQ).values.tolist() == [1, 2, 3]
+    bad = [*rows[:4], '{"item_id": "c", "scores": {"glee": 1}}']
+    assert "line 5: unknown class 'glee'" in error(jsonl(tmp_path, bad), CLS, None)
+    late = [*rows, "", '{"item_id": "a", "scores": {"joy": 1}}']
+    assert "line 8: duplicate item_id 'a' (first given at line 1)" in error(
+        jsonl(tmp_path, late), CLS, IDS
+    )
+
+
+def test_parquet_is_read_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from empathynet.evaluate import predictions
+
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole Parquet file was read at once")
+
+    monkeypatch.setattr(pq, "read_table", whole)
+    monkeypatch.setattr(predictions, "PARQUET_BATCH_ROWS", 2)
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"item_id": IDS, "choice": [3, 0, 1]}), path, row_group_size=1)
+    assert load_predictions(path, MCQ, item_ids=IDS).values.tolist() == [3, 0, 1]
+    pq.write_table(pa.table({"item_id": IDS, "choice": [3, 0, 7]}), path, row_group_size=1)
+    assert "row 3: choice 7 is not an option index" in error(path, MCQ, None)

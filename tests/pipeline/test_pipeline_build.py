@@ -343,10 +343,13 @@ def test_the_summary_names_each_failed_source_its_reason_and_error(
 
 
 def write_dataset(root: Path, sources: list[Source], rows: list[CueGroup]) -> None:
-    """A hand-made dataset: its sources and one manifest part of ``rows``."""
-    atomic_write_json(root / "dataset.json", {"format": "empathynet-dataset"})
+    """A hand-made dataset: its sources and one manifest part of ``rows`` per source."""
+    atomic_write_json(root / "dataset.json", {"format": "empathynet-dataset", "format_version": 1})
     atomic_write_table(root / "sources.parquet", records_to_table(sources, SOURCE_SCHEMA))
-    atomic_write_table(root / "cues" / "part-x-00000.parquet", records_to_table(rows, CUE_SCHEMA))
+    for source_id in sorted({row.source_id for row in rows}):
+        own = [row for row in rows if row.source_id == source_id]
+        part = root / "cues" / f"part-{source_id}-00000.parquet"
+        atomic_write_table(part, records_to_table(own, CUE_SCHEMA))
     atomic_write_json(root / "reports" / "build.json", {"inputs": ["movies"]})
 
 
@@ -469,3 +472,168 @@ def test_a_stopped_build_keeps_what_it_wrote(
     with pytest.raises(RuntimeError):
         build_dataset([clip_named(clips, "no_face").video_path], out, progress=False)
     assert (out / "sources.parquet").is_file()  # kept: the re-run resumes from it
+
+
+def test_out_must_be_a_new_or_empty_folder_or_a_dataset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    video = tmp_path / "film.mp4"
+    video.write_bytes(b"")
+    mine = tmp_path / "mine"
+    files = {
+        "media/holiday.jpg": "photo",
+        "reports/q3.pdf": "pdf",
+        "notes/.draft.tmp": "draft",
+        "sources.parquet": "not ours",
+    }
+    for name, text in files.items():
+        (mine / name).parent.mkdir(parents=True, exist_ok=True)
+        (mine / name).write_text(text)
+    assert main(["build", str(video), "--out", str(mine), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"empathynet: error: {mine}: not an EmpathyNet dataset (no dataset.json)")
+    assert "new or empty folder" in err and err.count("\n") == 1
+    assert {
+        p.relative_to(mine).as_posix(): p.read_text() for p in mine.rglob("*") if p.is_file()
+    } == (files)
+    a_file = tmp_path / "report.txt"
+    a_file.write_text("mine")
+    assert main(["build", str(video), "--out", str(a_file), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"empathynet: error: {a_file}: is a file, not a folder")
+    assert err.count("\n") == 1 and a_file.read_text() == "mine"
+
+
+def test_overwrite_deletes_only_what_the_dataset_wrote(
+    demo_media: list[DemoClip], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    video = clip_named(demo_media, "no_face").video_path
+    dataset = tmp_path / "d"
+    assert main(["build", str(video), "--out", str(dataset), "--no-progress"]) == 0
+    (source_id,) = pq.read_table(dataset / "sources.parquet").column("source_id").to_pylist()
+    old_cue = dataset / "media" / source_id / "old-cue"
+    old_cue.mkdir(parents=True)
+    (old_cue / "face.mp4").write_bytes(b"from the first build")
+    own_temporary = dataset / "cues" / ".part-x-00000.parquet.a1b2c3d4.tmp"
+    own_temporary.write_bytes(b"")
+    users = {
+        "media/holiday.jpg": "photo",
+        "reports/q3.pdf": "pdf",
+        "notes.txt": "notes",
+        "notes/.draft.tmp": "draft",
+        "cues/README.md": "readme",
+    }
+    for name, text in users.items():
+        (dataset / name).parent.mkdir(parents=True, exist_ok=True)
+        (dataset / name).write_text(text)
+    config = tmp_path / "build.yaml"
+    config.write_text("chunk_size: 1\n")
+    argv = ["build", str(video), "--out", str(dataset), "--config", str(config), "--no-progress"]
+    assert main([*argv, "--overwrite"]) == 0
+    for name, text in users.items():
+        assert (dataset / name).read_text() == text, name
+    assert not old_cue.exists() and not own_temporary.exists()
+    assert len(list((dataset / "cues").glob("part-*.parquet"))) > 1  # rebuilt in chunks of 1
+    capsys.readouterr()
+
+
+def test_a_dataset_inside_an_input_folder_is_never_an_input(
+    demo_media: list[DemoClip], tmp_path: Path
+) -> None:
+    clip = clip_named(demo_media, "large_face")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for path in (clip.video_path, clip.subtitle_path):
+        (inputs / path.name).symlink_to(path)
+    # another dataset in the folder: its clips are not inputs either
+    other = inputs / "other"
+    (other / "media" / "s" / "c").mkdir(parents=True)
+    (other / "media" / "s" / "c" / "face.mp4").symlink_to(
+        clip_named(demo_media, "no_face").video_path
+    )
+    atomic_write_json(
+        other / "dataset.json", {"name": "o", "format": "empathynet-dataset", "format_version": 1}
+    )
+    dataset = inputs / "d"
+    first = build_dataset([inputs], dataset, progress=False)
+    assert first.sources == 1 and first.status_counts["accepted"] > 0
+    assert list((dataset / "media").rglob("face.mp4"))  # clips a re-run could take as inputs
+    again = build_dataset([inputs], dataset, progress=False)
+    assert again.sources == 1 and again.chunks_written == 0
+    assert pq.read_table(dataset / "sources.parquet").column("path").to_pylist() == [
+        str(inputs / clip.video_path.name)
+    ]
+
+
+def test_every_file_of_an_input_folder_is_built_or_reported(
+    demo_media: list[DemoClip], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12: a sound file was skipped without a line, and a byte-identical copy of a
+    video with other subtitles with a stderr line only: both are now in build.json and
+    in the summary, with every other file the build did not use."""
+    clip = clip_named(demo_media, "no_face")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "film.mp4").symlink_to(clip.video_path)
+    (inputs / "film.srt").symlink_to(clip.subtitle_path)
+    (inputs / "film.en.srt").write_text("1\n00:00:00,500 --> 00:00:01,000\nUnused.\n")
+    (inputs / "zcopy.mp4").write_bytes(clip.video_path.read_bytes())  # same bytes
+    (inputs / "zcopy.srt").write_text("1\n00:00:00,500 --> 00:00:01,000\nOther words.\n")
+    (inputs / "voice.m4a").write_bytes(b"\0" * 64)
+    (inputs / "notes.txt").write_text("not media")
+    (inputs / "orphan.vtt").write_text("WEBVTT\n")
+    summary = build_dataset([inputs], tmp_path / "d", progress=False, log=lambda line: None)
+    expected = {
+        "film.en.srt": "subtitles not used: film.mp4 takes film.srt",
+        "notes.txt": "not a video file",
+        "orphan.vtt": "subtitles with no video of the same name beside them",
+        "voice.m4a": "no video stream (a sound file): a cue needs a face",
+        "zcopy.mp4": f"same content as {inputs / 'film.mp4'} (its subtitles differ: "
+        "zcopy.srt is not used, film.srt is)",
+    }
+    assert {Path(s.path).name: s.reason for s in summary.skipped_inputs} == expected
+    assert summary.sources == 1
+    report = json.loads((tmp_path / "d" / "reports" / "build.json").read_text())
+    assert {Path(s["path"]).name: s["reason"] for s in report["skipped_inputs"]} == expected
+    assert main(["inspect", str(tmp_path / "d")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "  inputs not built from (5 files):" in lines
+    assert "    voice.m4a: no video stream (a sound file): a cue needs a face" in lines
+    assert f"    zcopy.mp4: {expected['zcopy.mp4']}" in lines
+    # the same subtitles (or none beside either): only the content is named
+    (inputs / "zcopy.srt").unlink()
+    (inputs / "zcopy.srt").symlink_to(clip.subtitle_path)
+    again = build_dataset([inputs], tmp_path / "d", progress=False, log=lambda line: None)
+    reasons = {Path(s.path).name: s.reason for s in again.skipped_inputs}
+    assert reasons["zcopy.mp4"] == f"same content as {inputs / 'film.mp4'}"
+
+
+def test_sentences_after_the_end_of_the_video_make_one_compact_part(
+    demo_media: list[DemoClip], tmp_path: Path
+) -> None:
+    """Issue 12: 100,000 events on a 3 s video wrote 6,250 parts of beyond_end rows. They
+    all go into one part (still a row each: every sentence is accounted for)."""
+    clip = clip_named(demo_media, "no_face")
+    video = tmp_path / "film.mp4"
+    video.symlink_to(clip.video_path)
+    end = clip.duration_ms
+    events = ["1\n00:00:00,500 --> 00:00:02,000\nA sentence inside.\n"]
+    events += [
+        f"{n + 2}\n{srt_time(end + 1000 * n)} --> {srt_time(end + 1000 * n + 600)}\nLate {n}.\n"
+        for n in range(2000)
+    ]
+    video.with_suffix(".srt").write_text("\n".join(events), encoding="utf-8")
+    started = time.monotonic()
+    summary = build_dataset([video], tmp_path / "d", progress=False, log=lambda line: None)
+    elapsed = time.monotonic() - started
+    parts = sorted((tmp_path / "d" / "cues").glob("part-*.parquet"))
+    assert len(parts) == 2, [p.name for p in parts]
+    assert pq.read_table(parts[1]).column("reason").to_pylist() == ["beyond_end"] * 2000
+    assert summary.utterances == 2001 and summary.reason_counts["beyond_end"] == 2000
+    report = json.loads((tmp_path / "d" / "reports" / "build.json").read_text())
+    assert report["reasons"]["beyond_end"] == 2000
+    assert "    beyond_end: 2000" in summary.lines()
+    assert elapsed < 60
+    # resuming finds both parts written
+    again = build_dataset([video], tmp_path / "d", progress=False, log=lambda line: None)
+    assert again.chunks_written == 0 and again.chunks_skipped == 2 and again.utterances == 2001

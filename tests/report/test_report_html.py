@@ -104,7 +104,7 @@ def _rewrite_part(root: Path) -> tuple[str, str]:
 
     Returns the cue ids of the cue with the hostile text and the cue with bad paths."""
     layout = DatasetLayout(root)
-    (part,) = sorted(layout.cues_dir.glob("part-*.parquet"))
+    part = sorted(layout.cues_dir.glob("part-*.parquet"))[0]  # the first source's rows
     rows = pq.read_table(part).to_pylist()
     accepted = sorted((r for r in rows if r["status"] == "accepted"), key=lambda r: r["cue_id"])
     evil, broken = accepted[0], accepted[1]

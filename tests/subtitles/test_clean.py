@@ -60,6 +60,17 @@ def test_strip_markup(raw: str, expected: str) -> None:
     assert strip_markup(raw, "ass") == expected
 
 
+@pytest.mark.parametrize("markup", ["ass", "html"])
+def test_an_override_block_never_closed_runs_to_the_end_of_the_event(markup: Markup) -> None:
+    assert strip_markup("{\\an8Hello there.", markup) == ""
+    assert strip_markup("Hi {\\i1}you{\\i0} {\\an8 and\nthe rest", markup) == "Hi you"
+    assert strip_markup("Hi {\\an8 <i>tags</i> too", markup) == "Hi"
+    # closed later: an ordinary block; a brace without a backslash is no override
+    assert strip_markup("{\\an8}Hello {\\i1}there", markup) == "Hello there"
+    assert strip_markup("Hi {\\an8", markup) == "Hi"
+    assert turns("{\\an8Hello there.", markup) == []
+
+
 def test_braces_without_backslash_are_text_outside_ass() -> None:
     raw = "show this: {normal text} but not {\\an8} nor {Y:i}"
     assert strip_markup(raw, "html") == "show this: {normal text} but not nor"

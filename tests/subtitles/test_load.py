@@ -499,3 +499,36 @@ def test_garbage_with_a_video_extension(tmp_path: Path) -> None:
     path.write_bytes(b"not a video at all" * 10)
     with pytest.raises(SubtitleFormatError, match=r"fake\.mp4: cannot open as a media file"):
         load_subtitles(path)
+
+
+def test_negative_srt_and_sbv_times_keep_their_sign(tmp_path: Path) -> None:
+    """pysubs2 reads ``-00:00:01,000`` as 1 s: the loader puts the sign back, and the
+    timing fixes drop the event as a negative timestamp instead of cutting it at 1-1.5 s."""
+    from empathynet.subtitles import load_utterances
+
+    srt = _write(
+        tmp_path,
+        "negative.srt",
+        "1\n-00:00:01,000 --> 00:00:01,500\nHello there.\n\n"
+        "2\n00:00:02,000 --> -00:00:03,000\nBack in time.\n\n"
+        "3\n00:00:04,000 --00:00:05,000\nA sloppy arrow.\n\n"
+        "4\n00:00:06,000 --> 00:00:07,000\nFine.\n",
+    )
+    events = load_subtitles(srt).events
+    assert [(e.start_ms, e.end_ms) for e in events] == [
+        (-1000, 1500),
+        (2000, -3000),
+        (4000, 5000),
+        (6000, 7000),
+    ]
+    result = load_utterances(srt)
+    assert [(u.start_ms, u.text) for u in result.utterances] == [
+        (4000, "A sloppy arrow."),
+        (6000, "Fine."),
+    ]
+    assert result.report.counts["absurd_time_dropped"] == 2
+    warnings = [w for w in result.report.warnings if "negative timestamp" in w]
+    assert len(warnings) == 2 and "line 2, -00:00:01.000" in warnings[0]
+    assert "'Hello there.'" in warnings[0]
+    sbv = _write(tmp_path, "negative.sbv", "-0:00:01.000,0:00:01.500\nHello there.\n")
+    assert [(e.start_ms, e.end_ms) for e in load_subtitles(sbv).events] == [(-1000, 1500)]

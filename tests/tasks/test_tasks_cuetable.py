@@ -91,17 +91,18 @@ def rewrite_column(root: Path, column: str, change: object) -> None:
 
 
 def test_bad_manifest_values_are_errors(tmp_path: Path) -> None:
-    root = write_synthetic_dataset(tmp_path / "a", cue_groups=10, sources=2).root
+    # one source: one part holds every row (a part holds one source's rows)
+    root = write_synthetic_dataset(tmp_path / "a", cue_groups=10, sources=1).root
     rewrite_column(root, "label", lambda v: v.__setitem__(4, "bliss"))
     with pytest.raises(DatasetError, match="label 'bliss' is not in the taxonomy"):
         load_cue_table(root)
 
-    root = write_synthetic_dataset(tmp_path / "b", cue_groups=10, sources=2).root
+    root = write_synthetic_dataset(tmp_path / "b", cue_groups=10, sources=1).root
     rewrite_column(root, "cue_id", lambda v: v.__setitem__(5, v[4]))
     with pytest.raises(DatasetError, match="is in the manifest more than once"):
         load_cue_table(root)
 
-    root = write_synthetic_dataset(tmp_path / "c", cue_groups=10, sources=2).root
+    root = write_synthetic_dataset(tmp_path / "c", cue_groups=10, sources=1).root
     rewrite_column(root, "end_ms", lambda v: v.__setitem__(2, 0))
     with pytest.raises(DatasetError, match="ends before it starts"):
         load_cue_table(root)

@@ -9,6 +9,8 @@ from typing import Any
 
 from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.harness import score_task, write_results
+from empathynet.store.layout import require_dataset
+from empathynet.store.lock import dataset_lock
 
 EXAMPLE = """example:
   empathynet evaluate my-dataset mcq-stills-to-audio preds.jsonl
@@ -48,15 +50,17 @@ def add_parser(commands: Any) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    results = score_task(
-        args.dataset,
-        args.task,
-        args.predictions,
-        split=args.split,
-        seed=args.seed,
-        bootstrap=args.bootstrap,
-    )
-    path = write_results(args.dataset, results)
+    # Locked from the start, so a busy dataset is refused before the scoring, not after.
+    with dataset_lock(require_dataset(args.dataset).root):
+        results = score_task(
+            args.dataset,
+            args.task,
+            args.predictions,
+            split=args.split,
+            seed=args.seed,
+            bootstrap=args.bootstrap,
+        )
+        path = write_results(args.dataset, results)
     if args.json:
         print(json.dumps(results.to_dict(), indent=2))
     else:

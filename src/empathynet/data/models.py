@@ -71,6 +71,12 @@ class Source(_Record):
     seek_mode: str | None = None
     video_start_ms: int | None = None  #: media time of the first video frame (> 0: starts late)
     audio_start_ms: int | None = None  #: media time of the first audio sample
+    #: the voice's offset to the faces' mouths pooled over the source's cues (ms; positive:
+    #: the voice comes late), with the pooled correlation and the number of cues; set when
+    #: the build ends, for sources with enough measured cues (``faces/sync.py``)
+    sync_offset_ms: int | None = None
+    sync_peak: float | None = None
+    sync_cues: int | None = None
     subtitle_origin: str | None = None  #: "sidecar" or "embedded:<stream index>"
     subtitle_path: str | None = None
     licence: str | None = None
@@ -156,6 +162,9 @@ class CueGroup(_Record):
     #: best audio offset for the face's mouth, ms; positive: the voice comes late
     sync_offset_ms: int | None = None
     sync_score: float | None = None  #: mouth vs voice correlation near offset 0 (faces/sync.py)
+    #: that correlation at every offset from -1000 to 1000 ms in 10 ms steps (None: not
+    #: measured), pooled per source into the source's ``sync_offset_ms``
+    sync_curve: tuple[float | None, ...] | None = None
     # media, relative to the dataset root
     clip_path: str | None = None
     face_clip_path: str | None = None
@@ -163,6 +172,10 @@ class CueGroup(_Record):
     face_crop_paths: tuple[str, ...] = ()
     audio_path: str | None = None
     audio_blur_path: str | None = None
+    #: every media file above and its size in bytes (same order), recorded when written,
+    #: so ``empathynet check`` finds a file deleted or cut short (empty: older rows)
+    media_files: tuple[str, ...] = ()
+    media_bytes: tuple[int, ...] = ()
     # blur and its verification (empathynet.blur.BlurFigures)
     blur_method: str | None = None
     f0_correlation: float | None = None  #: F0 (semitones) raw vs blurred, frames voiced in both

@@ -45,6 +45,7 @@ from empathynet.evaluate.baselines.features import SideFeatures
 from empathynet.evaluate.baselines.learned import JOINT_DIMS, Reducer, option_vectors
 from empathynet.store.atomic import atomic_write_json
 from empathynet.store.layout import require_dataset
+from empathynet.store.lock import writes_dataset
 from empathynet.tasks.cuetable import CueTable, load_cue_table, speaker_keys
 from empathynet.tasks.spec import check_task_name, read_items, read_spec
 from empathynet.tasks.splits import SPLITS, SplitLeakageError, check_split_leakage
@@ -435,6 +436,7 @@ def split_leakage(loaded: _Loaded) -> str:
     )
 
 
+@writes_dataset
 def audit_task(
     dataset: str | Path,
     task: str,

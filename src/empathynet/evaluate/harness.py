@@ -42,6 +42,7 @@ from empathynet.evaluate.predictions import (
 from empathynet.store.atomic import atomic_write_json
 from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import require_dataset
+from empathynet.store.lock import writes_dataset
 from empathynet.tasks.spec import TaskLayout, read_spec
 from empathynet.tasks.splits import SPLITS
 
@@ -346,6 +347,7 @@ def results_path(dataset: str | Path, results: Results) -> Path:
     return Path(dataset) / "reports" / "results" / f"{results.name}-{results.split}-{stem}.json"
 
 
+@writes_dataset
 def write_results(dataset: str | Path, results: Results) -> Path:
     """Write the results JSON atomically; returns its path."""
     path = results_path(dataset, results)

@@ -16,6 +16,7 @@ from empathynet.errors import DatasetError, MissingDependencyError
 from empathynet.evaluate.audits import audit_task
 from empathynet.evaluate.baselines import applicable_baselines, run_baseline
 from empathynet.store.layout import require_dataset
+from empathynet.store.lock import writes_dataset
 from empathynet.tasks import list_tasks, load_cue_table, read_spec
 
 #: The headline figure shown per family (higher is better except bits per dimension).
@@ -45,6 +46,7 @@ class Board:
     audits: dict[str, str]  #: task -> "passed" or "FAILED: <shortcuts>"
 
 
+@writes_dataset
 def leaderboard(dataset: str | Path, *, split: str = "test", seed: int = 0) -> Board:
     """Run every applicable baseline on every task of ``dataset`` and audit each task."""
     require_dataset(dataset)

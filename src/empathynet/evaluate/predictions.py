@@ -18,15 +18,21 @@ generation      ``nll_nats``: total negative log-likelihood of the target in nat
 Ties among scores go to the lowest class / option index (``metrics.TIE_RULE``).
 Every problem raises ``PredictionError`` with one line naming the file and the line
 (JSON Lines) or row (Parquet): unknown or duplicate item ids, missing items, NaN or
-infinite values, a wrong number of option scores, an unknown class, two fields given.
+infinite values, a wrong number of option scores, an unknown class, two fields given,
+a line longer than ``MAX_LINE_BYTES`` or nested deeper than ``MAX_DEPTH``. Quoted values
+are cut short, so the line stays short.
+
+Files are streamed: JSON Lines are read one line at a time and parsed in batches,
+Parquet in record batches; the whole file is never held in memory.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -47,11 +53,41 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "generation": ("nll_nats", "logprob"),
 }
 FORMATS: tuple[str, ...] = (".jsonl", ".parquet")
-_BLANK_LINE = re.compile(rb"(?:\A|\n)[ \t\r]*(?:\n|\Z)")
+#: A JSON line longer than this (bytes, without its newline) is refused unread.
+MAX_LINE_BYTES = 1 << 20
+#: Deepest ``[`` / ``{`` nesting of a JSON line (a prediction needs 2).
+MAX_DEPTH = 32
+#: Lines parsed at once (JSON Lines) and rows per record batch (Parquet).
+JSONL_BATCH_BYTES = 4 << 20
+JSONL_BATCH_LINES = 65536
+PARQUET_BATCH_ROWS = 65536
+#: Longest error message (characters); quoted values are cut well before.
+MAX_MESSAGE_CHARS = 240
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_OPEN = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSE = np.frombuffer(b"]}", dtype=np.uint8)
 
 
 class PredictionError(EmpathyNetError):
-    """A prediction file is malformed or does not match the task's items."""
+    """A prediction file is malformed or does not match the task's items.
+
+    The message is cut to ``MAX_MESSAGE_CHARS``, so an error stays one short line
+    whatever the file holds."""
+
+    def __init__(
+        self, message: str, path: str | Path | None = None, position: str | None = None
+    ) -> None:
+        super().__init__(_clip(" ".join(message.split()), MAX_MESSAGE_CHARS), path, position)
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _shown(value: Any, show: Callable[[Any], str] = repr, limit: int = 60) -> str:
+    """A value as quoted in an error message (``repr`` or JSON), cut to ``limit``."""
+    return _clip(show(value), limit)
 
 
 @dataclass(frozen=True)
@@ -102,11 +138,11 @@ def load_predictions(
     path = Path(path)
     family = str(spec["family"])
     if family not in FIELDS:
-        raise PredictionError(f"unknown task family {family!r}", path)
+        raise PredictionError(f"unknown task family {_shown(family)}", path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise PredictionError(
-            f"unknown prediction format {path.suffix!r}: use .jsonl or .parquet", path
+            f"unknown prediction format {_shown(path.suffix)}: use .jsonl or .parquet", path
         )
     if not path.is_file():
         raise PredictionError("no such prediction file", path)
@@ -121,40 +157,200 @@ def load_predictions(
 
 
 def _read_parquet(path: Path) -> tuple[pa.Table, Locate]:
+    """Read in record batches, so the file is never decoded in one piece."""
     try:
-        table = pq.read_table(path)
+        with pq.ParquetFile(path) as parquet:
+            batches = list(parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS))
+            table = pa.Table.from_batches(batches, schema=parquet.schema_arrow)
     except (OSError, pa.ArrowInvalid) as error:
-        raise PredictionError(f"cannot read Parquet: {error}", path) from None
+        raise PredictionError(f"cannot read Parquet: {_clip(str(error), 160)}", path) from None
     return table, lambda row: f"row {row + 1}"
 
 
-def _read_jsonl(path: Path, family: str) -> tuple[pa.Table, Locate]:
-    """Fast path: Arrow's JSON reader, when every line holds one object of clean types;
-    else a line-by-line read that names the first bad line."""
+def _jsonl_chunks(path: Path) -> Iterator[tuple[bytes, npt.NDArray[np.int64]]]:
+    """The file in chunks of whole lines, read ``JSONL_BATCH_BYTES`` at a time: per chunk
+    its non-blank lines (each ending in a newline) and their line numbers.
+
+    Refuses, before any JSON parser sees it, a line longer than ``MAX_LINE_BYTES`` (read
+    no further than that) or nested deeper than ``MAX_DEPTH``. The checks are vectorised
+    over the chunk; only a line with many brackets is scanned on its own (``_depth``).
+    """
+
+    def too_long(number: int) -> PredictionError:
+        return PredictionError(
+            f"line longer than {MAX_LINE_BYTES:,} bytes: a prediction is one short JSON "
+            "object per line",
+            path,
+            f"line {number}",
+        )
+
     try:
-        data = path.read_bytes()
+        handle = path.open("rb")
     except OSError as error:
         raise PredictionError(f"cannot read: {error.strerror}", path) from None
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    body = data[:-1] if data.endswith(b"\n") else data  # the last newline ends a line
-    if data.strip() and not _BLANK_LINE.search(body):
-        try:
-            table = pj.read_json(
-                pa.BufferReader(data), read_options=pj.ReadOptions(block_size=1 << 24)
-            )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            table = None
-        # one row per line (no blank line, no line with two objects): row r is line r + 1
-        if table is not None and table.num_rows == lines:
-            return table, lambda row: f"line {row + 1}"
-    return _read_jsonl_lines(path, data, family)
+    first = 1  # line number of the chunk's first line
+    carry = b""  # the start of a line the last block cut
+    with handle:
+        while True:
+            try:
+                block = handle.read(JSONL_BATCH_BYTES)
+            except OSError as error:
+                raise PredictionError(f"cannot read: {error.strerror}", path) from None
+            data = carry + block if carry else block
+            if block:
+                end = data.rfind(b"\n") + 1
+                if len(data) - end > MAX_LINE_BYTES:
+                    raise too_long(first + data.count(b"\n", 0, end))
+                if end == 0:
+                    carry = data
+                    continue
+                chunk, carry = data[:end], data[end:]
+            elif data:  # the last line, without a newline
+                chunk, carry = data + b"\n", b""
+            else:
+                return
+            del data
+            codes = np.frombuffer(chunk, dtype=np.uint8)
+            ends = np.flatnonzero(codes == 10)
+            starts = np.concatenate([[0], ends[:-1] + 1])
+            long = ends - starts > MAX_LINE_BYTES
+            if long.any():
+                raise too_long(first + _first(long))
+            space = (codes == 32) | (codes == 9) | (codes == 13) | (codes == 10)
+            kept = _per_line(space, ends) < ends - starts + 1  # not only white space
+            opening = _per_line((codes == 91) | (codes == 123), ends)  # [ and {
+            for at in np.flatnonzero(opening > MAX_DEPTH):
+                if _depth(chunk[starts[at] : ends[at]]) > MAX_DEPTH:
+                    raise PredictionError(
+                        f"JSON nested deeper than {MAX_DEPTH} levels: a prediction holds "
+                        "flat values (a list or an object of numbers at most)",
+                        path,
+                        f"line {first + int(at)}",
+                    )
+            numbers = first + np.flatnonzero(kept)
+            if not kept.all():
+                chunk = b"".join(
+                    chunk[s : e + 1] for s, e in zip(starts[kept], ends[kept], strict=True)
+                )
+            first += len(ends)
+            if len(numbers):
+                yield chunk, numbers
+
+
+def _per_line(mask: npt.NDArray[np.bool_], ends: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """How many entries of ``mask`` are true in each line (``ends``: its newlines)."""
+    at = np.flatnonzero(mask)
+    return np.diff(np.searchsorted(at, ends, side="right"), prepend=0)
+
+
+def _depth(raw: bytes) -> int:
+    """The deepest nesting of ``[`` / ``{`` in a JSON line, brackets inside strings aside."""
+    text = _JSON_STRING.sub(b"", raw)
+    quote = text.find(b'"')
+    if quote >= 0:  # an unterminated string runs to the end of the line
+        text = text[:quote]
+    codes = np.frombuffer(text, dtype=np.uint8)
+    step = np.isin(codes, _OPEN).astype(np.int64) - np.isin(codes, _CLOSE).astype(np.int64)
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _read_jsonl(path: Path, family: str) -> tuple[pa.Table, Locate]:
+    """Read a JSON Lines file chunk by chunk (``_jsonl_chunks``): each chunk by Arrow's
+    JSON reader when every line holds one object of clean types, else line by line,
+    naming the first bad line. Only one chunk of the file is held at a time."""
+    tables: list[pa.Table] = []
+    # rows from shift_rows[i] on are on line row + 1 + shifts[i] (blank lines move them)
+    shift_rows: list[int] = [0]
+    shifts: list[int] = [0]
+    rows = 0
+    for chunk, numbers in _jsonl_chunks(path):
+        offset = numbers - np.arange(rows + 1, rows + 1 + len(numbers), dtype=np.int64)
+        changed = np.flatnonzero(np.diff(offset, prepend=shifts[-1]) != 0)
+        shift_rows.extend((rows + changed).tolist())
+        shifts.extend(offset[changed].tolist())
+        table = _read_jsonl_batch(path, family, chunk, numbers)
+        tables.append(table)
+        rows += table.num_rows
+    if not tables:
+        raise PredictionError("no predictions (the file is empty)", path)
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:  # every chunk has the same types
+        raise PredictionError(f"cannot combine lines: {_clip(str(error), 160)}", path) from None
+
+    def locate(row: int) -> str:
+        return f"line {row + 1 + shifts[bisect.bisect_right(shift_rows, row) - 1]}"
+
+    return table, locate
+
+
+def _read_jsonl_batch(
+    path: Path, family: str, chunk: bytes, numbers: npt.NDArray[np.int64]
+) -> pa.Table:
+    """One chunk of lines as a table of the canonical column types (``_conform``)."""
+    try:
+        table = pj.read_json(
+            pa.BufferReader(chunk),
+            read_options=pj.ReadOptions(block_size=max(len(chunk), 1 << 20)),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        table = None
+    # one row per line (no line with two objects), and only types the checks expect
+    if table is not None and table.num_rows == len(numbers):
+        conformed = _conform(table, family)
+        if conformed is not None:
+            return conformed
+    lines = chunk.split(b"\n")[:-1]
+    return _read_jsonl_lines(path, list(zip(numbers.tolist(), lines, strict=True)), family)
+
+
+def _conform(table: pa.Table, family: str) -> pa.Table | None:
+    """``table`` with each column cast to its canonical type (string ids and labels,
+    float64 numbers); None when a column is unknown or of a type that would need a
+    value-changing cast (a number given as a string, a boolean): the line-by-line read
+    then names the line."""
+    columns: dict[str, pa.Array] = {}
+    for name in table.column_names:
+        column = table.column(name)
+        kind = _canonical_type(family, name, column.type)
+        if kind is None:
+            return None
+        columns[name] = column.cast(kind) if kind != column.type else column
+    return pa.table(columns)
+
+
+def _canonical_type(family: str, name: str, kind: pa.DataType) -> pa.DataType | None:
+    def numeric(k: pa.DataType) -> bool:
+        return _is_numeric(k) or pa.types.is_null(k)
+
+    def text(k: pa.DataType) -> bool:
+        return bool(pa.types.is_string(k) or pa.types.is_null(k))
+
+    def listed(k: pa.DataType, ok: Callable[[pa.DataType], bool]) -> bool:
+        return bool(pa.types.is_null(k) or (pa.types.is_list(k) and ok(k.value_type)))
+
+    if name == "item_id" or (name == "label" and family == "classification"):
+        return pa.string() if text(kind) else None
+    if name not in FIELDS[family]:
+        return None
+    if name == "ranking":
+        return pa.list_(pa.string()) if listed(kind, text) else None
+    if name == "scores" and family == "classification":
+        if pa.types.is_null(kind):
+            return pa.struct([])
+        if pa.types.is_struct(kind) and all(numeric(f.type) for f in kind):
+            return pa.struct([pa.field(f.name, pa.float64()) for f in kind])
+        return None
+    if name == "scores":
+        return pa.list_(pa.float64()) if listed(kind, numeric) else None
+    return pa.float64() if numeric(kind) else None
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [key for key, _ in pairs]
     if len(set(keys)) != len(keys):
         twice = next(k for k in keys if keys.count(k) > 1)
-        raise ValueError(f"key {twice!r} appears twice")
+        raise ValueError(f"key {_shown(twice)} appears twice")
     return dict(pairs)
 
 
@@ -162,14 +358,11 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _read_jsonl_lines(path: Path, data: bytes, family: str) -> tuple[pa.Table, Locate]:
-    """Parse line by line, checking each value's JSON type; returns typed columns."""
+def _read_jsonl_lines(path: Path, batch: list[tuple[int, bytes]], family: str) -> pa.Table:
+    """Parse a batch line by line, checking each value's JSON type; returns typed columns."""
     fields = FIELDS[family]
     rows: list[dict[str, Any]] = []
-    line_numbers: list[int] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
+    for number, raw in batch:
 
         def fail(message: str, number: int = number) -> NoReturn:
             raise PredictionError(message, path, f"line {number}")
@@ -177,7 +370,7 @@ def _read_jsonl_lines(path: Path, data: bytes, family: str) -> tuple[pa.Table, L
         try:
             row = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
         except (ValueError, UnicodeDecodeError) as error:
-            fail(f"not valid JSON: {error}")
+            fail(f"not valid JSON: {_clip(str(error), 120)}")
         if not isinstance(row, dict):
             fail(f"expected a JSON object, got {type(row).__name__}")
         for key, value in row.items():
@@ -185,7 +378,7 @@ def _read_jsonl_lines(path: Path, data: bytes, family: str) -> tuple[pa.Table, L
                 continue
             if key == "item_id":
                 if not isinstance(value, str):
-                    fail(f"item_id must be a string, got {json.dumps(value)}")
+                    fail(f"item_id must be a string, got {_shown(value, json.dumps)}")
             elif key not in fields:
                 fail(_unknown_field_message(key, family))
             else:
@@ -193,16 +386,13 @@ def _read_jsonl_lines(path: Path, data: bytes, family: str) -> tuple[pa.Table, L
                 if problem:
                     fail(problem)
         rows.append(row)
-        line_numbers.append(number)
-    if not rows:
-        raise PredictionError("no predictions (the file is empty)", path)
     columns: dict[str, pa.Array] = {
         "item_id": pa.array([r.get("item_id") for r in rows], pa.string())
     }
     for key in fields:
         if any(key in r for r in rows):
             columns[key] = _typed_column(family, key, [r.get(key) for r in rows])
-    return pa.table(columns), lambda row: f"line {line_numbers[row]}"
+    return pa.table(columns)
 
 
 def _json_type_problem(family: str, key: str, value: Any) -> str | None:
@@ -220,8 +410,12 @@ def _json_type_problem(family: str, key: str, value: Any) -> str | None:
         return None if ok else "scores must be a list of numbers, one per option"
     if key == "choice":
         ok = _is_number(value) and (isinstance(value, int) or float(value).is_integer())
-        return None if ok else f"choice must be an integer option index, got {json.dumps(value)}"
-    return None if _is_number(value) else f"{key} must be a number, got {json.dumps(value)}"
+        return (
+            None
+            if ok
+            else f"choice must be an integer option index, got {_shown(value, json.dumps)}"
+        )
+    return None if _is_number(value) else f"{key} must be a number, got {_shown(value, json.dumps)}"
 
 
 def _typed_column(family: str, key: str, values: list[Any]) -> pa.Array:
@@ -242,7 +436,7 @@ def _typed_column(family: str, key: str, values: list[Any]) -> pa.Array:
 
 def _unknown_field_message(key: str, family: str) -> str:
     return (
-        f"unknown field {key!r}: a {family} prediction has item_id and exactly one of "
+        f"unknown field {_shown(key)}: a {family} prediction has item_id and exactly one of "
         f"{', '.join(FIELDS[family])}"
     )
 
@@ -288,7 +482,7 @@ def _check(table: pa.Table, path: Path, spec: dict[str, Any], locate: Locate) ->
         fail(0, "no item_id: every prediction names the item it is about")
     ids = columns["item_id"]
     if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
-        fail(0, f"item_id must be a string, got {ids.type}")
+        fail(0, f"item_id must be a string, got {_shown(ids.type, str)}")
     ids_valid = _valid(ids)
     if not ids_valid.all():
         fail(_first(~ids_valid), "no item_id: every prediction names the item it is about")
@@ -334,7 +528,7 @@ def _class_indices(
     if not known.all():
         at = _first(~known)
         shown = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
-        fail(int(rows[at]), f"unknown class {names[at].as_py()!r}; classes: {shown}")
+        fail(int(rows[at]), f"unknown class {_shown(names[at].as_py())}; classes: {shown}")
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
@@ -355,12 +549,12 @@ def _classification(
     every = np.arange(n, dtype=np.int64)
     if field == "label":
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            fail(0, f"label must be a class name (string), got {column.type}")
+            fail(0, f"label must be a class name (string), got {_shown(column.type, str)}")
         scores[every, _class_indices(column, every, classes, fail)] = 0.0
         return scores
     if field == "ranking":
         if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
-            fail(0, f"ranking must be a list of class names, got {column.type}")
+            fail(0, f"ranking must be a list of class names, got {_shown(column.type, str)}")
         lengths = np.asarray(pc.list_value_length(column).to_numpy(zero_copy_only=False))
         if (lengths == 0).any():
             fail(_first(lengths == 0), "empty ranking: list at least one class")
@@ -368,7 +562,7 @@ def _classification(
         parent = np.asarray(pc.list_parent_indices(column).to_numpy(), dtype=np.int64)
         kind = column.type.value_type
         if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-            fail(0, f"ranking must be a list of class names, got {column.type}")
+            fail(0, f"ranking must be a list of class names, got {_shown(column.type, str)}")
         named = _valid(names)
         if not named.all():
             fail(int(parent[_first(~named)]), "ranking holds a null: list class names")
@@ -387,13 +581,16 @@ def _classification(
             row = _first(valid) if valid.any() else 0
             if name not in classes:
                 shown = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
-                fail(row, f"unknown class {name!r} in scores; classes: {shown}")
+                fail(row, f"unknown class {_shown(name)} in scores; classes: {shown}")
             if not _is_numeric(child.type) and valid.any():
-                fail(row, f"the score of {name!r} must be a number, got {child.type}")
+                fail(
+                    row,
+                    f"the score of {_shown(name)} must be a number, got {_shown(child.type, str)}",
+                )
             values = _numbers(child) if valid.any() else np.full(n, math.nan)
             bad = valid & ~np.isfinite(values)
             if bad.any():
-                fail(_first(bad), f"the score of {name!r} is not finite ({values[bad][0]})")
+                fail(_first(bad), f"the score of {_shown(name)} is not finite ({values[bad][0]})")
             scores[:, classes.index(name)] = np.where(valid, values, -np.inf)
     elif pa.types.is_map(column.type):
         offsets = np.asarray(column.offsets.to_numpy(), dtype=np.int64)
@@ -401,7 +598,7 @@ def _classification(
         items = column.items[int(offsets[0]) : int(offsets[-1])]
         parent = np.repeat(every, np.diff(offsets))
         if not _is_numeric(items.type) and len(items):
-            fail(0, f"scores must map class names to numbers, got {column.type}")
+            fail(0, f"scores must map class names to numbers, got {_shown(column.type, str)}")
         values = _numbers(items) if len(items) else np.zeros(0)
         valid = _valid(items) if len(items) else np.zeros(0, dtype=bool)
         bad = valid & ~np.isfinite(values)
@@ -411,7 +608,7 @@ def _classification(
         _check_no_repeat(parent, index, width, "scores", fail)
         scores[parent[valid], index[valid]] = values[valid]
     else:
-        fail(0, f"scores must be an object of class name -> number, got {column.type}")
+        fail(0, f"scores must be an object of class name -> number, got {_shown(column.type, str)}")
     listed = np.isfinite(scores).any(axis=1)
     if not listed.all():
         fail(_first(~listed), "scores name no class: score at least one class")
@@ -422,7 +619,7 @@ def _mcq(column: pa.Array, field: str, options: int, fail: Fail) -> npt.NDArray[
     n = len(column)
     if field == "choice":
         if not _is_numeric(column.type):
-            fail(0, f"choice must be an integer option index, got {column.type}")
+            fail(0, f"choice must be an integer option index, got {_shown(column.type, str)}")
         values = _numbers(column)
         integral = np.isfinite(values) & (values == np.floor(values))
         if not integral.all():
@@ -434,7 +631,7 @@ def _mcq(column: pa.Array, field: str, options: int, fail: Fail) -> npt.NDArray[
             fail(at, f"choice {int(values[at])} is not an option index 0..{options - 1}")
         return values.astype(np.int64)
     if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
-        fail(0, f"scores must be a list of {options} numbers, got {column.type}")
+        fail(0, f"scores must be a list of {options} numbers, got {_shown(column.type, str)}")
     lengths = np.asarray(pc.list_value_length(column).to_numpy(zero_copy_only=False))
     wrong = lengths != options
     if wrong.any():
@@ -442,7 +639,7 @@ def _mcq(column: pa.Array, field: str, options: int, fail: Fail) -> npt.NDArray[
         fail(at, f"{lengths[at]} scores given; the task has {options} options: give one each")
     flat = pc.list_flatten(column)
     if not _is_numeric(flat.type) and len(flat):
-        fail(0, f"scores must be a list of {options} numbers, got {column.type}")
+        fail(0, f"scores must be a list of {options} numbers, got {_shown(column.type, str)}")
     values = _numbers(flat).reshape(n, options)
     bad = ~np.isfinite(values)
     if bad.any():
@@ -453,7 +650,7 @@ def _mcq(column: pa.Array, field: str, options: int, fail: Fail) -> npt.NDArray[
 
 def _generation(column: pa.Array, field: str, fail: Fail) -> npt.NDArray[np.float64]:
     if not _is_numeric(column.type):
-        fail(0, f"{field} must be a number, got {column.type}")
+        fail(0, f"{field} must be a number, got {_shown(column.type, str)}")
     values = _numbers(column)
     bad = ~np.isfinite(values)
     if bad.any():
@@ -487,8 +684,9 @@ def _align(
     repeated = first != np.arange(len(ids))
     if repeated.any():
         row = _first(repeated)
+        earlier = locate(int(first[row]))
         raise PredictionError(
-            f"duplicate item_id {ids[row].as_py()!r} (first given at {locate(int(first[row]))})",
+            f"duplicate item_id {_shown(ids[row].as_py())} (first given at {earlier})",
             path,
             locate(row),
         )
@@ -497,7 +695,7 @@ def _align(
     if not known.all():
         row = _first(~known)
         raise PredictionError(
-            f"unknown item_id {ids[row].as_py()!r}: not an item of {label}", path, locate(row)
+            f"unknown item_id {_shown(ids[row].as_py())}: not an item of {label}", path, locate(row)
         )
     position = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
     if len(ids) < len(items):
@@ -506,7 +704,7 @@ def _align(
         missing = np.flatnonzero(~covered)
         raise PredictionError(
             f"{len(missing)} of the {len(items)} items of {label} have no prediction "
-            f"(first: {items[int(missing[0])].as_py()!r})",
+            f"(first: {_shown(items[int(missing[0])].as_py())})",
             path,
         )
     order = np.empty(len(items), dtype=np.int64)

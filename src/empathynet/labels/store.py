@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from empathynet.errors import DatasetError
 from empathynet.labels.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
 from empathynet.store.layout import DatasetLayout, require_dataset
+from empathynet.store.parts import readable_parts
 
 
 @dataclass(frozen=True)
@@ -58,15 +58,14 @@ def dataset_taxonomy(root: str | Path) -> Taxonomy:
 def read_manifest_columns(root: str | Path, columns: Sequence[str]) -> pa.Table:
     """The given columns of every manifest row (all statuses), parts concatenated.
 
-    Reads only those columns, so it stays fast on manifests of millions of rows.
+    Reads only those columns, so it stays fast on manifests of millions of rows. A
+    damaged part is skipped with one line on stderr (``store/parts.py``).
     """
     layout = require_dataset(root)
-    tables = []
-    for part in layout.require_cue_parts():
-        try:
-            tables.append(pq.read_table(part, columns=list(columns)))
-        except (OSError, pa.ArrowInvalid) as error:
-            raise DatasetError(f"cannot read manifest part: {error}", part) from None
+    layout.require_cue_parts()
+    tables = [table for _, table in readable_parts(layout, columns)]
+    if not tables:
+        raise DatasetError("the dataset has no readable manifest part", layout.root)
     return pa.concat_tables(tables)
 
 

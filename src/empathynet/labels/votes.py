@@ -43,6 +43,7 @@ from empathynet.labels.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
 from empathynet.store.atomic import atomic_write_table
 from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import require_dataset
+from empathynet.store.lock import writes_dataset
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("cue_id", "annotator", "label")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("gender", "age_band")
@@ -238,6 +239,7 @@ def _settle_taxonomy(
     return wanted
 
 
+@writes_dataset
 def import_labels(
     dataset: str | Path,
     csv_path: str | Path,
@@ -364,6 +366,7 @@ def summarize_labels(dataset: str | Path) -> LabelSummary:
     return _summary(votes, *found, taxonomy)
 
 
+@writes_dataset
 def reaggregate_labels(dataset: str | Path, tie_rule: str = DEFAULT_TIE_RULE) -> LabelSummary:
     """Recompute ``labels/aggregate.parquet`` from the votes, e.g. under another tie rule."""
     check_tie_rule(tie_rule)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import filecmp
 import functools
 import hashlib
 import json
@@ -20,13 +21,14 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from empathynet import __version__
@@ -34,14 +36,30 @@ from empathynet.config import EmpathyNetConfig, to_mapping
 from empathynet.data.models import CueGroup, Source, Utterance, make_cue_id
 from empathynet.data.schemas import CUE_SCHEMA, SOURCE_SCHEMA, records_to_table, table_to_records
 from empathynet.engines.local import LocalEngine
-from empathynet.errors import DatasetError, EmpathyNetError, NoAudioStreamError
+from empathynet.errors import DatasetError, EmpathyNetError, NoAudioStreamError, storage_error
+from empathynet.faces.sync import PooledSync, pool_sync_curves
 from empathynet.media.probe import content_hash, probe
 from empathynet.pipeline import cues
 from empathynet.pipeline.cues import ChunkResult, ChunkWork, WorkerContext
-from empathynet.pipeline.discover import SourceInput, discover_inputs
+from empathynet.pipeline.discover import SkippedInput, SourceInput, discover_inputs
 from empathynet.pipeline.progress import Progress
-from empathynet.store.atomic import atomic_write_json, atomic_write_table, remove_stale_temporaries
-from empathynet.store.layout import DatasetLayout, require_dataset
+from empathynet.store.atomic import (
+    atomic_write_json,
+    atomic_write_table,
+    is_temporary,
+    remove_stale_temporaries,
+)
+from empathynet.store.layout import DatasetLayout, read_dataset_json, require_dataset
+from empathynet.store.lock import LOCK_NAME, dataset_lock
+from empathynet.store.parts import (
+    DAMAGED_SUFFIX,
+    Warn,
+    chunk_part_damage,
+    readable_parts,
+    remove_cue_media,
+    set_aside,
+    warn_on_stderr,
+)
 from empathynet.subtitles import load_utterances
 
 PART_SECONDS_KEY = b"empathynet.stage_seconds"
@@ -78,6 +96,8 @@ def prepare_source(item: SourceInput, config: EmpathyNetConfig) -> PreparedSourc
         subtitle = item.subtitle_path if item.subtitle_path is not None else path
         result = load_utterances(subtitle, config.subtitles, source_id=source_id)
     except EmpathyNetError as error:
+        if storage_error(error) is not None:
+            raise  # too many open files is no bad subtitle
         reason = f"subtitles: {error.describe(path.parent)}"
         if item.subtitle_path is None:
             reason += " (and no sidecar subtitle file such as NAME.srt or NAME.vtt beside it)"
@@ -92,6 +112,8 @@ def prepare_source(item: SourceInput, config: EmpathyNetConfig) -> PreparedSourc
     try:
         info = probe(path)
     except EmpathyNetError as error:
+        if storage_error(error) is not None:
+            raise
         message = error.describe(path.parent)
         prepared.source = Source(**base, status="failed", reason=message)
         prepared.failure = (cues.failure_reason(error), message)
@@ -108,7 +130,12 @@ def prepare_source(item: SourceInput, config: EmpathyNetConfig) -> PreparedSourc
 def plan_chunks(
     prepared: PreparedSource, layout: DatasetLayout, config: EmpathyNetConfig, versions: str
 ) -> list[ChunkWork]:
-    """Cut a source's utterances into chunks of ``config.chunk_size`` (deterministic)."""
+    """Cut a source's utterances into chunks of ``config.chunk_size`` (deterministic).
+
+    The utterances that end after the video (by its duration) need no decoding: they
+    all go into one last chunk of their own, one compact manifest part of ``beyond_end``
+    rows, however many there are (a subtitle file for a longer cut of the film must not
+    make thousands of parts)."""
     source = prepared.source
     ordinals: Counter[int] = Counter()
     cue_ids: list[str] = []
@@ -118,22 +145,31 @@ def plan_chunks(
         )
         ordinals[utterance.start_ms] += 1
     size = config.chunk_size
+    end_ms = source.duration_ms
+    beyond = [end_ms is not None and u.end_ms > end_ms for u in prepared.utterances]
+    inside = [i for i, after in enumerate(beyond) if not after]
+    groups = [inside[start : start + size] for start in range(0, len(inside), size)]
+    if any(beyond):
+        groups.append([i for i, after in enumerate(beyond) if after])
     return [
         ChunkWork(
             source=source,
-            chunk=start // size,
-            utterances=prepared.utterances[start : start + size],
-            cue_ids=tuple(cue_ids[start : start + size]),
+            chunk=chunk,
+            utterances=tuple(prepared.utterances[i] for i in group),
+            cue_ids=tuple(cue_ids[i] for i in group),
             dataset_root=str(layout.root),
             stage_versions=versions,
             source_failure=prepared.failure,
         )
-        for start in range(0, len(prepared.utterances), size)
+        for chunk, group in enumerate(groups)
     ]
 
 
 #: Failed sources the text summary lists; the JSON summary lists them all.
 MAX_FAILURES_SHOWN = 20
+#: A source whose pooled voice-to-mouth offset is further from 0 than this (ms, two
+#: frames at 25 fps) is listed in the summary.
+SYNC_REPORT_MS = 80
 
 
 @dataclass(frozen=True)
@@ -190,6 +226,16 @@ class BuildSummary:
     chunks_done: int = 0  #: committed chunks (manifest parts) in the dataset
     chunks_written: int = 0  #: chunks the last build wrote
     chunks_skipped: int = 0  #: chunks the last build found already written (resumed)
+    #: damaged parts the last build moved aside (``<name>.damaged``) and redid
+    parts_redone: list[str] = field(default_factory=list)
+    #: damaged parts skipped while reading the manifest, one line each
+    damaged_parts: list[str] = field(default_factory=list)
+    #: per source with enough measured cues: its voice-to-mouth offset pooled over them
+    sync: dict[str, PooledSync] = field(default_factory=dict)
+    source_paths: dict[str, str] = field(default_factory=dict)  #: source_id -> path
+    #: files of the last build's inputs not built from, with the reason (not a video,
+    #: a sound file, the same content as another video...)
+    skipped_inputs: list[SkippedInput] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -207,6 +253,12 @@ class BuildSummary:
             "chunks_done": self.chunks_done,
             "chunks_written": self.chunks_written,
             "chunks_skipped": self.chunks_skipped,
+            "skipped_inputs": [skipped.to_dict() for skipped in self.skipped_inputs],
+            "parts_redone": self.parts_redone,
+            "damaged_parts": self.damaged_parts,
+            "sync": {
+                source_id: dataclasses.asdict(pooled) for source_id, pooled in self.sync.items()
+            },
         }
 
     def lines(self) -> list[str]:
@@ -230,6 +282,38 @@ class BuildSummary:
                     f"    and {len(self.failures) - len(shown)} more "
                     "(empathynet inspect --json lists them all)"
                 )
+        if self.skipped_inputs:
+            out.append(f"  inputs not built from ({len(self.skipped_inputs)} files):")
+            shown_inputs = self.skipped_inputs[:MAX_FAILURES_SHOWN]
+            out.extend(
+                f"    {display_path(skipped.path, self.inputs)}: {skipped.reason}"
+                for skipped in shown_inputs
+            )
+            if len(self.skipped_inputs) > len(shown_inputs):
+                out.append(
+                    f"    and {len(self.skipped_inputs) - len(shown_inputs)} more "
+                    "(empathynet inspect --json lists them all)"
+                )
+        off = {sid: p for sid, p in self.sync.items() if abs(p.offset_ms) > SYNC_REPORT_MS}
+        if off:
+            out.append(f"  voice and picture out of step ({len(off)} sources, pooled over cues):")
+            for source_id, pooled in sorted(off.items()):
+                where = display_path(self.source_paths.get(source_id, source_id), self.inputs)
+                out.append(
+                    f"    {where}: the voice fits the mouths best {pooled.offset_ms:+d} ms "
+                    f"{'late' if pooled.offset_ms > 0 else 'early'} (r {pooled.peak:.2f} against "
+                    f"{pooled.at_zero:.2f} in step, {pooled.cues} cues): shifted audio or a dub"
+                )
+        if self.parts_redone:
+            out.append(
+                f"  damaged manifest parts redone: {len(self.parts_redone)} "
+                "(moved aside as <name>.damaged)"
+            )
+        if self.damaged_parts:
+            out.append(
+                f"  damaged manifest parts skipped: {len(self.damaged_parts)} "
+                "(building again redoes them)"
+            )
         if self.stage_seconds:
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.stage_seconds.items()))
             out.append(f"  time per stage (summed over workers): {stages}")
@@ -238,13 +322,40 @@ class BuildSummary:
         return out
 
 
+def _check_out(layout: DatasetLayout) -> None:
+    """Refuse an ``--out`` that is a file, a folder holding other things than a dataset,
+    or a dataset whose ``dataset.json`` is malformed (``DatasetError``, one line)."""
+    root = layout.root
+    if root.exists() and not root.is_dir():
+        raise DatasetError(
+            "is a file, not a folder: --out needs a new or empty folder, or a dataset to resume",
+            root,
+        )
+    if not root.is_dir():
+        return
+    if layout.dataset_json.exists():
+        read_dataset_json(root)
+        return
+    # A build stopped before writing dataset.json leaves at most its lock file and the
+    # temporary file of dataset.json itself: anything else is someone else's.
+    others = sorted(
+        entry.name
+        for entry in root.iterdir()
+        if entry.name != LOCK_NAME
+        and not (is_temporary(entry.name) and entry.name.startswith(".dataset.json."))
+    )
+    if others:
+        raise DatasetError(
+            f"not an EmpathyNet dataset (no dataset.json) and not empty ({len(others)} "
+            f"entries, such as {others[0]!r}): give --out a new or empty folder",
+            root,
+        )
+
+
 def _check_existing(layout: DatasetLayout, build_hash: str, overwrite: bool) -> None:
     if not layout.dataset_json.exists():
         return
-    try:
-        existing = json.loads(layout.dataset_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DatasetError(f"unreadable dataset.json ({error}); remove it", layout.root) from None
+    existing = read_dataset_json(layout.root)
     if existing.get("config_hash") == build_hash:
         return
     if not overwrite:
@@ -253,9 +364,53 @@ def _check_existing(layout: DatasetLayout, build_hash: str, overwrite: bool) -> 
             f"{existing.get('config_hash')} != {build_hash}); use a new --out or --overwrite",
             layout.root,
         )
-    for folder in (layout.cues_dir, layout.media_dir, layout.reports_dir):
-        shutil.rmtree(folder, ignore_errors=True)
+    _remove_build_outputs(layout)
+
+
+def _remove_build_outputs(layout: DatasetLayout) -> None:
+    """What ``--overwrite`` deletes: the files the dataset's own records name (its
+    manifest parts, the media folders of its sources, ``sources.parquet``, the build
+    report and HTML page); any other file in the dataset is kept."""
+    source_ids: set[str] = set()
+    if layout.sources_parquet.is_file():
+        with contextlib.suppress(OSError, pa.ArrowException):
+            table = pq.read_table(layout.sources_parquet, columns=["source_id"])
+            source_ids.update(str(s) for s in table.column("source_id").to_pylist() if s)
+    for part in [*layout.cue_parts(), *layout.cues_dir.glob(f"part-*.parquet{DAMAGED_SUFFIX}")]:
+        source_ids.add(part.name.removeprefix("part-").split(".")[0].rsplit("-", 1)[0])
+        part.unlink(missing_ok=True)
+    for source_id in source_ids:
+        folder = layout.media_dir / source_id
+        # one plain folder straight inside media/: never a path the records could bend
+        plain = Path(source_id).name == source_id and source_id not in (".", "..")
+        if plain and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
     layout.sources_parquet.unlink(missing_ok=True)
+    layout.build_report.unlink(missing_ok=True)
+    (layout.reports_dir / "index.html").unlink(missing_ok=True)
+    _remove_stale_temporaries(layout)
+    for folder in (layout.cues_dir, layout.media_dir, layout.reports_dir):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when nothing else is left in it
+
+
+def _remove_stale_temporaries(layout: DatasetLayout) -> None:
+    """Delete the temporary files an interrupted run left: in the dataset's root and in
+    the folders the package writes, never elsewhere."""
+    remove_stale_temporaries(layout.root, recursive=False)
+    for folder in (layout.cues_dir, layout.media_dir, layout.reports_dir, "labels", "tasks"):
+        remove_stale_temporaries(layout.root / folder)
+
+
+def _discard_uncommitted(
+    layout: DatasetLayout, handed: Sequence[ChunkWork], committed: set[tuple[str, int]]
+) -> None:
+    """Remove the media of chunks a stopped build started but did not commit (a full disk,
+    Ctrl-C, an error): no manifest part names them, and on a full disk it frees space."""
+    for chunk in handed:
+        if (chunk.source.source_id, chunk.chunk) not in committed:
+            with contextlib.suppress(OSError):
+                remove_cue_media(layout, chunk.source.source_id, chunk.cue_ids)
 
 
 def _write_part(layout: DatasetLayout, result: ChunkResult) -> None:
@@ -279,23 +434,51 @@ def build_dataset(
     """Build (or resume building) the dataset at ``out`` from videos and folders.
 
     Bad inputs never stop the build: each becomes a failed source or failed rows with
-    a one-line error. Returns the summary also written to ``reports/build.json``.
+    a one-line error. A failure of the machine (a full disk, a quota, too many open files)
+    stops it with ``StorageError`` before the chunk it hit is committed; running the build
+    again once it is fixed resumes it. Returns the summary also written to
+    ``reports/build.json``.
     """
     started = time.monotonic()
     config = config or EmpathyNetConfig()
     layout = DatasetLayout(Path(out))
     build_hash = config_hash(config)
     check_inputs(inputs)
-    _check_existing(layout, build_hash, overwrite)
-    items = discover_inputs(inputs)
+    _check_out(layout)
+    skipped_inputs: list[SkippedInput] = []
+    items = discover_inputs(inputs, exclude=[layout.root], skipped=skipped_inputs)
     created = _missing_folders(layout.root)
-    layout.root.mkdir(parents=True, exist_ok=True)
     try:
-        return _build(items, inputs, layout, config, build_hash, workers, progress, log, started)
-    except BaseException:
-        # A build that stops before writing anything leaves no empty --out behind.
-        _remove_if_empty(created)
-        raise
+        layout.root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatasetError(f"cannot create the folder: {error.strerror}", layout.root) from None
+    # One writer at a time: another build's start-up clean-up would delete our files.
+    with dataset_lock(layout.root) as lock:
+        try:
+            _check_existing(layout, build_hash, overwrite)
+            return _build(
+                items,
+                inputs,
+                layout,
+                config,
+                build_hash,
+                workers,
+                progress,
+                log,
+                started,
+                skipped_inputs,
+            )
+        except BaseException as error:
+            # A build that stops before writing anything leaves no empty --out behind
+            # (its lock file goes too, while it is still held).
+            if [p.name for p in layout.root.iterdir()] == [LOCK_NAME]:
+                lock.unlink(missing_ok=True)
+            _remove_if_empty(created)
+            # A full disk while writing a part or a report: one line saying so.
+            storage = None if isinstance(error, EmpathyNetError) else storage_error(error, out)
+            if storage is not None:
+                raise storage from error
+            raise
 
 
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -353,30 +536,44 @@ def _build(
     progress: bool,
     log: Callable[[str], None] | None,
     started: float,
+    skipped_inputs: list[SkippedInput] | None = None,
 ) -> BuildSummary:
     say = log or (lambda line: print(line, file=sys.stderr))
+    skipped_inputs = list(skipped_inputs or [])
     versions = f"cues@{cues.STAGE_VERSION}+{build_hash}"
-    remove_stale_temporaries(layout.root)
+    _remove_stale_temporaries(layout)
     prepared: list[PreparedSource] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, PreparedSource] = {}
     with Progress("reading sources", total=len(items), enabled=progress) as bar:
         for item in items:
             entry = prepare_source(item, config)
             bar.advance()
-            first = seen.setdefault(entry.source.source_id, entry.source.path)
-            if first != entry.source.path:
-                say(f"{entry.source.path}: same content as {first}, skipped")
+            first = seen.setdefault(entry.source.source_id, entry)
+            if first is not entry:
+                reason = _same_content_reason(entry.source, first.source)
+                say(f"{entry.source.path}: {reason}, skipped")
+                skipped_inputs.append(SkippedInput(entry.source.path, reason))
                 continue
             prepared.append(entry)
     sources = [p.source for p in prepared]
-    atomic_write_table(layout.sources_parquet, records_to_table(sources, SOURCE_SCHEMA))
+    # dataset.json first: from then on the folder is a dataset a re-run resumes.
     _write_dataset_json(layout, config, build_hash, versions, None)
+    atomic_write_table(layout.sources_parquet, records_to_table(sources, SOURCE_SCHEMA))
 
     work: list[ChunkWork] = []
     skipped = 0
+    redone: list[str] = []
     for entry in prepared:
         for chunk in plan_chunks(entry, layout, config, versions):
-            if layout.cue_part(chunk.source.source_id, chunk.chunk).exists():
+            part = layout.cue_part(chunk.source.source_id, chunk.chunk)
+            damage = chunk_part_damage(part, chunk.cue_ids) if part.exists() else None
+            if damage is not None:
+                # Not committed after all: redo the chunk, keeping the bad file to look at.
+                moved = set_aside(part)
+                remove_cue_media(layout, chunk.source.source_id, chunk.cue_ids)
+                say(f"{damage}; moved aside as {moved.name}, its chunk is redone")
+                redone.append(part.name)
+            if part.exists():
                 skipped += 1
             else:
                 work.append(chunk)
@@ -384,25 +581,56 @@ def _build(
     engine: LocalEngine[WorkerContext, ChunkWork, ChunkResult] = LocalEngine(workers)
     setup = functools.partial(cues.make_context, config)
     done = 0
+    handed: list[ChunkWork] = []  # the chunks handed to the engine
+    committed: set[tuple[str, int]] = set()
+
+    def handed_out() -> Iterator[ChunkWork]:
+        for chunk in work:
+            handed.append(chunk)
+            yield chunk
+
     with Progress("cutting cues", total=total_utterances, unit="utt", enabled=progress) as bar:
         try:
-            for result in engine.map(cues.process_chunk, setup, work):
-                _write_part(layout, result)
-                done += 1
-                accepted = sum(row.status == "accepted" for row in result.rows)
-                bar.advance(len(result.rows), accepted=accepted)
+            # closing: the engine stops its workers before the clean-up below
+            with contextlib.closing(engine.map(cues.process_chunk, setup, handed_out())) as results:
+                for result in results:
+                    _write_part(layout, result)
+                    committed.add((result.source_id, result.chunk))
+                    done += 1
+                    accepted = sum(row.status == "accepted" for row in result.rows)
+                    bar.advance(len(result.rows), accepted=accepted)
         except BrokenProcessPool:
+            _discard_uncommitted(layout, handed, committed)
             raise DatasetError(
                 f"a worker process died (out of memory or a crash in native code) after "
                 f"{done} of {len(work)} chunks; what was written is kept: run the same "
                 "command to resume, with --workers 1 to see the error",
                 layout.root,
             ) from None
+        except BaseException:
+            _discard_uncommitted(layout, handed, committed)
+            raise
     summary = summarize(layout)
+    if summary.sync:
+        # The pooled offsets go with the sources they describe.
+        pooled_sources = [
+            dataclasses.replace(
+                source,
+                sync_offset_ms=summary.sync[source.source_id].offset_ms,
+                sync_peak=summary.sync[source.source_id].peak,
+                sync_cues=summary.sync[source.source_id].cues,
+            )
+            if source.source_id in summary.sync
+            else source
+            for source in sources
+        ]
+        atomic_write_table(layout.sources_parquet, records_to_table(pooled_sources, SOURCE_SCHEMA))
     summary.inputs = [str(given) for given in inputs]
     summary.wall_seconds = time.monotonic() - started
     summary.chunks_written = done
     summary.chunks_skipped = skipped
+    summary.parts_redone = redone
+    summary.skipped_inputs = skipped_inputs
     # This run read every source's subtitles: its counts replace those of an earlier run.
     summary.subtitle_counts = Counter()
     for entry in prepared:
@@ -410,6 +638,25 @@ def _build(
     atomic_write_json(layout.build_report, summary.to_dict())
     _write_dataset_json(layout, config, build_hash, versions, summary)
     return summary
+
+
+def _same_content_reason(source: Source, first: Source) -> str:
+    """Why ``source``, byte for byte the same video as ``first``, is not built from: its
+    rows would be ``first``'s; when its subtitles differ, they are not used."""
+    reason = f"same content as {first.path}"
+    mine, theirs = source.subtitle_path, first.subtitle_path
+    if mine == theirs or (mine is not None and theirs is not None and _same_bytes(mine, theirs)):
+        return reason
+    name = Path(mine).name if mine else "its embedded stream"
+    used = Path(theirs).name if theirs else "the embedded stream"
+    return f"{reason} (its subtitles differ: {name} is not used, {used} is)"
+
+
+def _same_bytes(first: str, second: str) -> bool:
+    try:
+        return filecmp.cmp(first, second, shallow=False)
+    except OSError:
+        return False
 
 
 def _write_dataset_json(
@@ -439,19 +686,22 @@ def _write_dataset_json(
     atomic_write_json(layout.dataset_json, value)
 
 
-def read_cue_parts(layout: DatasetLayout) -> Iterable[tuple[Path, Any]]:
-    """Each committed manifest part and its Parquet table, in name order."""
-    for part in layout.cue_parts():
-        yield part, pq.read_table(part)
+def read_cue_parts(layout: DatasetLayout, warn: Warn | None = None) -> Iterable[tuple[Path, Any]]:
+    """Each committed manifest part and its Parquet table, in name order; a damaged part
+    (``store/parts.py``) is skipped with one line to ``warn`` (default: stderr)."""
+    return readable_parts(layout, warn=warn)
 
 
 def summarize(
-    layout: DatasetLayout, each_part: Callable[[Any], None] | None = None
+    layout: DatasetLayout,
+    each_part: Callable[[Any], None] | None = None,
+    warn: Warn | None = None,
 ) -> BuildSummary:
     """Counts of a dataset directory, read from its manifest (used by ``inspect``).
 
     ``each_part``, when given, is called with every manifest part's table as it is read,
-    so a caller that needs the rows too reads the manifest only once.
+    so a caller that needs the rows too reads the manifest only once. A damaged part is
+    skipped: listed in ``damaged_parts`` and told to ``warn`` (default: stderr).
     """
     require_dataset(layout.root)
     summary = BuildSummary(str(layout.root))
@@ -460,14 +710,30 @@ def summarize(
         sources = pq.read_table(layout.sources_parquet).to_pylist()
         summary.sources = len(sources)
         summary.sources_failed = sum(s["status"] != "ok" for s in sources)
+        summary.source_paths = {s["source_id"]: s["path"] for s in sources}
+    curves: dict[str, list[Any]] = {}
     rows_per_source: Counter[str] = Counter()
     #: (source_id, reason) -> [failed rows, first error]
     failed_rows: dict[tuple[str, str], list[Any]] = {}
-    for _, table in read_cue_parts(layout):
+    say = warn or warn_on_stderr
+
+    def skipped(line: str) -> None:
+        summary.damaged_parts.append(line)
+        say(line)
+
+    for _, table in read_cue_parts(layout, skipped):
         if each_part is not None:
             each_part(table)
         summary.chunks_done += 1
         summary.utterances += table.num_rows
+        if "sync_curve" in table.column_names:
+            for source_id, curve in zip(
+                table.column("source_id").to_pylist(),
+                table.column("sync_curve").to_pylist(),
+                strict=True,
+            ):
+                if curve:
+                    curves.setdefault(source_id, []).append(curve)
         statuses = table.column("status").to_pylist()
         reasons = table.column("reason").to_pylist()
         source_ids = table.column("source_id").to_pylist()
@@ -488,6 +754,10 @@ def summarize(
             for stage, seconds in json.loads(raw).items():
                 summary.stage_seconds[stage] = summary.stage_seconds.get(stage, 0.0) + seconds
     summary.failures = _source_failures(sources, rows_per_source, failed_rows)
+    for source_id, source_curves in curves.items():
+        pooled = pool_sync_curves(source_curves)
+        if pooled is not None:
+            summary.sync[source_id] = pooled
     if layout.build_report.exists():
         report = json.loads(layout.build_report.read_text(encoding="utf-8"))
         summary.wall_seconds = report.get("wall_seconds")
@@ -495,6 +765,11 @@ def summarize(
         summary.inputs = list(report.get("inputs", []))
         summary.chunks_written = report.get("chunks_written", 0)
         summary.chunks_skipped = report.get("chunks_skipped", 0)
+        summary.parts_redone = list(report.get("parts_redone", []))
+        summary.skipped_inputs = [
+            SkippedInput(str(item["path"]), str(item["reason"]))
+            for item in report.get("skipped_inputs", [])
+        ]
     return summary
 
 

@@ -40,11 +40,14 @@ Selection, in order (the first rule that applies gives the row's ``reason``):
 Otherwise the utterance is accepted and extracted. The clips are silent: the voice is a
 cue of its own (``audio.wav``, and ``audio_blur.wav`` with the words made unintelligible),
 so a task that shows the face never hears the words. A media error gives a ``failed`` row
-whose ``reason`` names the error class and whose ``error`` is its one-line message.
+whose ``reason`` names the error class and whose ``error`` is its one-line message. A
+failure of the machine (a full disk, a quota, too many open files: ``errors.storage_error``)
+gives no row: the chunk raises ``StorageError`` with its media removed, uncommitted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import multiprocessing
@@ -73,6 +76,7 @@ from empathynet.errors import (
     MediaError,
     NoAudioStreamError,
     NoVideoStreamError,
+    storage_error,
 )
 from empathynet.faces.detectors import FaceDetector, create_detector, import_cv2
 from empathynet.faces.speaking import MouthMeter, score_track
@@ -91,6 +95,7 @@ from empathynet.media.encode import (
 from empathynet.media.shots import ShotDetector, detect_cuts
 from empathynet.store.atomic import batched_sync
 from empathynet.store.layout import DatasetLayout
+from empathynet.store.parts import remove_cue_media
 
 #: Bump when the rules or outputs of this stage change: rows record it.
 STAGE_VERSION = "3"
@@ -261,8 +266,20 @@ def process_chunk(context: WorkerContext, work: ChunkWork) -> ChunkResult:
             rows.append(_row(work, index, "rejected", reason=reason))
     if pending:
         # One sync for the chunk's media files, before the build records them in a part.
-        with batched_sync():
-            rows.extend(_process_media(context, work, pending, timer))
+        try:
+            with batched_sync():
+                rows.extend(_process_media(context, work, pending, timer))
+        except BaseException as error:
+            # A full disk (or another failure of the machine) is no row: the chunk stops
+            # uncommitted, its media go (freeing space) and the build stops.
+            storage = storage_error(error, work.dataset_root)
+            if storage is None:
+                raise
+            with contextlib.suppress(OSError):
+                remove_cue_media(
+                    DatasetLayout(Path(work.dataset_root)), work.source.source_id, work.cue_ids
+                )
+            raise storage from error
     rows.sort(key=lambda row: (row.start_ms, row.cue_id))
     return ChunkResult(work.source.source_id, work.chunk, rows, timer.seconds)
 
@@ -282,6 +299,8 @@ def _process_media(
                 seek_mode=seek_mode or decoder.seek_mode,
             )
     except EmpathyNetError as error:
+        if storage_error(error, work.dataset_root) is not None:
+            raise
         reason = failure_reason(error)
         message = row_error(error, work)
         return [_row(work, i, "failed", reason=reason, error=message) for i in pending]
@@ -290,6 +309,8 @@ def _process_media(
             try:
                 rows.append(_process_utterance(context, work, index, decoder, audio, timer))
             except EmpathyNetError as error:
+                if storage_error(error, work.dataset_root) is not None:
+                    raise
                 rows.append(
                     _row(
                         work,
@@ -688,7 +709,18 @@ def _extract(
             crf=extract.crf,
             preset=extract.preset,
         )
+    # Sizes as written, so a file later deleted or cut short is found (empathynet check).
+    media_files = (
+        *still_paths,
+        *crop_paths,
+        audio_path,
+        audio_blur_path,
+        face_clip,
+        *([clip_path] if clip_path is not None else []),
+    )
     return {
+        "media_files": media_files,
+        "media_bytes": tuple(layout.resolve(path).stat().st_size for path in media_files),
         "audio_blur_path": audio_blur_path,
         "blur_method": context.config.blur.method,
         **blur_fields(figures),

@@ -29,6 +29,7 @@ from empathynet.pipeline.cues import blur_fields
 from empathynet.pipeline.progress import Progress
 from empathynet.store.atomic import atomic_write_json, atomic_write_table
 from empathynet.store.layout import DatasetLayout, require_dataset
+from empathynet.store.lock import writes_dataset
 
 
 def _rewrite_parts(
@@ -68,6 +69,7 @@ def _audio(layout: DatasetLayout, row: CueGroup, attribute: str) -> tuple[np.nda
     return samples, rate
 
 
+@writes_dataset
 def reblur_dataset(
     root: str | Path, config: BlurConfig | None = None, *, progress: bool = True
 ) -> list[CueGroup]:
@@ -91,6 +93,11 @@ def reblur_dataset(
         figures = verify_blur(samples, blurred, rate, row.text, config=config, raw_pitch=pitch)
         fields = blur_fields(figures)
         fields["raw_transcript"] = row.raw_transcript
+        # the new file's size, so that empathynet check does not take it for a damaged one
+        fields["media_bytes"] = tuple(
+            layout.resolve(path).stat().st_size if path == target else size
+            for path, size in zip(row.media_files, row.media_bytes, strict=True)
+        )
         return dataclasses.replace(row, audio_blur_path=target, blur_method=config.method, **fields)
 
     rows = _rewrite_parts(layout, update, f"blurring ({config.method})", progress)
@@ -98,6 +105,7 @@ def reblur_dataset(
     return rows
 
 
+@writes_dataset
 def verify_dataset(
     root: str | Path,
     config: BlurConfig | None = None,

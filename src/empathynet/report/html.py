@@ -31,6 +31,7 @@ from empathynet.labels import LabelsLayout, read_aggregate
 from empathynet.pipeline.build import SourceFailure, summarize
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.layout import DatasetLayout
+from empathynet.store.lock import writes_dataset
 from empathynet.tasks import SPLITS, list_tasks, read_spec
 from empathynet.timeline import format_ms
 
@@ -501,6 +502,7 @@ def render_report(
     )
 
 
+@writes_dataset
 def write_report(
     dataset: str | Path, *, leaderboard: Board | None = None, max_cues: int = 200
 ) -> Path:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,13 +47,33 @@ def sync_file(path: Path) -> None:
             os.fsync(handle.fileno())
 
 
+#: The name ``temporary_beside`` gives a temporary file: ``.<name>.<8 random>.tmp``
+#: (the random part of ``tempfile.mkstemp``, used before, has the same shape).
+TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one ``temporary_beside`` gives."""
+    return TEMPORARY_NAME.fullmatch(name) is not None
+
+
 def temporary_beside(path: Path) -> Path:
     """Create an empty temporary file ``.<name>.<random>.tmp`` in ``path``'s folder (made
-    if missing), for ``commit`` to move to ``path`` once written."""
+    if missing), for ``commit`` to move to ``path`` once written.
+
+    The file is created with mode 0o666 less the process umask, as ``open`` would (unlike
+    ``tempfile.mkstemp``'s 0o600), so a dataset shared with a group stays readable by it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return Path(tmp_name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:  # pragma: no cover - 2**32 names
+            continue
+        os.close(fd)
+        return tmp
 
 
 def commit(tmp: Path, path: Path) -> None:
@@ -92,11 +113,14 @@ def atomic_write_table(path: Path, table: pa.Table) -> None:
     atomic_write_with(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-def remove_stale_temporaries(folder: Path) -> int:
-    """Delete ``.*.tmp`` files an interrupted run left in ``folder`` (recursively)."""
+def remove_stale_temporaries(folder: Path, *, recursive: bool = True) -> int:
+    """Delete the temporary files (``is_temporary``) an interrupted run left in ``folder``
+    (and its subfolders when ``recursive``); any other file is left alone."""
     removed = 0
     if folder.is_dir():
-        for stale in folder.rglob(".*.tmp"):
-            stale.unlink(missing_ok=True)
-            removed += 1
+        candidates = folder.rglob(".*.tmp") if recursive else folder.glob(".*.tmp")
+        for stale in candidates:
+            if is_temporary(stale.name) and not stale.is_dir():
+                stale.unlink(missing_ok=True)
+                removed += 1
     return removed

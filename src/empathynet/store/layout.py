@@ -15,9 +15,12 @@ Paths stored in the manifest are relative to the root and never leave it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+from empathynet import __version__
 from empathynet.errors import DatasetError, PathEscapeError
 
 
@@ -88,9 +91,71 @@ class DatasetLayout:
         return safe_join(self.root, relative)
 
 
+#: ``dataset.json``'s ``format``, and the ``format_version`` values this package reads.
+DATASET_FORMAT = "empathynet-dataset"
+SUPPORTED_FORMAT_VERSIONS = (1,)
+
+
+def read_dataset_json(root: str | Path) -> dict[str, Any]:
+    """``root/dataset.json``, checked: a JSON object whose ``format`` is
+    ``empathynet-dataset`` and whose ``format_version`` this package reads.
+
+    ``DatasetError`` (one line naming the file and what is wrong) otherwise, or when
+    there is no ``dataset.json`` at all.
+    """
+    path = DatasetLayout(Path(root)).dataset_json
+    if not path.is_file():
+        raise DatasetError("not an EmpathyNet dataset (no dataset.json)", root)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise DatasetError(
+            f"not valid JSON ({error.msg}, line {error.lineno} column {error.colno}); "
+            "restore it or rebuild the dataset",
+            path,
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DatasetError(f"cannot read it ({error})", path) from None
+    if not isinstance(value, dict):
+        raise DatasetError(
+            f"holds a JSON {type(value).__name__}, not the object of an EmpathyNet dataset; "
+            "restore it or rebuild the dataset",
+            path,
+        )
+    for key in ("format", "format_version"):
+        if key not in value:
+            raise DatasetError(
+                f"has no {key!r}: not an EmpathyNet dataset's; restore it or rebuild the dataset",
+                path,
+            )
+    if value["format"] != DATASET_FORMAT:
+        raise DatasetError(
+            f"format is {value['format']!r}, not {DATASET_FORMAT!r}: not an EmpathyNet dataset",
+            path,
+        )
+    version = value["format_version"]
+    if isinstance(version, bool) or version not in SUPPORTED_FORMAT_VERSIONS:
+        supported = ", ".join(str(v) for v in SUPPORTED_FORMAT_VERSIONS)
+        raise DatasetError(
+            f"format_version {version!r} is not one this empathynet ({__version__}) reads "
+            f"({supported}); a newer dataset needs a newer empathynet",
+            path,
+        )
+    return value
+
+
+def is_dataset(root: str | Path) -> bool:
+    """Whether ``root`` holds a valid ``dataset.json`` of an EmpathyNet dataset."""
+    try:
+        read_dataset_json(root)
+    except DatasetError:
+        return False
+    return True
+
+
 def require_dataset(root: str | Path) -> DatasetLayout:
-    """The layout of ``root``; ``DatasetError`` when it is not a dataset directory."""
+    """The layout of ``root``; ``DatasetError`` when it is not a dataset directory or its
+    ``dataset.json`` is malformed (see ``read_dataset_json``)."""
     layout = DatasetLayout(Path(root))
-    if not layout.dataset_json.is_file():
-        raise DatasetError("not an EmpathyNet dataset (no dataset.json)", layout.root)
+    read_dataset_json(layout.root)
     return layout

@@ -6,7 +6,9 @@ Rules, in the order they run:
 
 1. **Markup.** ASS override blocks ``{\\...}`` (``{\\an8}``, ``{\\i1}``, karaoke ``{\\k20}``,
    ``{\\pos(..)}``, ``{\\t(..)}``) are removed; in the ``ass`` dialect every ``{...}`` block goes,
-   because ASS renders inline comments ``{like this}`` as nothing. In other dialects a
+   because ASS renders inline comments ``{like this}`` as nothing. An override block that
+   is never closed (``{\\an8Hello``, no ``}`` after it) runs to the end of the event: all
+   of it goes (libass reads it all as override tags and shows none of it). In other dialects a
    ``{...}`` block without a backslash stays as text, except MicroDVD-style ``{Y:...}`` codes.
    Drawing mode (``{\\p1}m 0 0 l 10 0{\\p0}``, any ``\\pN`` with N > 0) drops the text up to
    the next ``{\\p0}``: those are vector commands, not words. HTML-like tags are removed in
@@ -201,6 +203,9 @@ def strip_markup(text: str, markup: Markup = "ass") -> str:
 def _strip_markup(text: str, markup: Markup) -> str:
     """``strip_markup`` keeping each WebVTT voice as ``_VOICE_OPEN name _VOICE_CLOSE``."""
     text = _CONTROL.sub("", normalise_newlines(text))
+    unclosed = text.find("{\\", text.rfind("}") + 1)
+    if unclosed >= 0:  # an override block never closed hides the rest of the event
+        text = text[:unclosed]
     pieces: list[str] = []
     drawing = False
     in_ruby_text = False

@@ -4,8 +4,9 @@
 change counted in ``report`` (a one-line warning names the event, its file line when
 known, and its times). The rules, in the order they run:
 
-1. **Absurd times** (``absurd_time_dropped``): an event starting before 0, starting after
-   ``config.max_time_ms``, or longer than ``config.max_event_ms`` is dropped.
+1. **Absurd times** (``absurd_time_dropped``): an event with a negative start or end time
+   (``-00:00:01,000``: the warning says "negative timestamp" and quotes its words), starting
+   after ``config.max_time_ms``, or longer than ``config.max_event_ms`` is dropped.
 2. **Zero or negative duration** (``zero_duration_dropped`` / ``negative_duration_dropped``):
    dropped, as no time span can hold its words. Players hide such events (test files use
    them for hidden text). When the event had words, the warning quotes them, and says so
@@ -114,7 +115,12 @@ def _drop_bad_times(
     for position, event in enumerate(events):
         duration = event.end_ms - event.start_ms
         where = describe_event(event)
-        if event.start_ms < 0 or event.start_ms > config.max_time_ms:
+        if event.start_ms < 0 or event.end_ms < 0:
+            report.note(
+                "absurd_time_dropped",
+                f"{where}: negative timestamp, dropped{_lost_words(events, position)}",
+            )
+        elif event.start_ms > config.max_time_ms:
             report.note("absurd_time_dropped", f"{where}: start time out of range, dropped")
         elif duration > config.max_event_ms:
             report.note(

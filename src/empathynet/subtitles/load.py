@@ -261,6 +261,7 @@ def _parse_with_pysubs2(
         frame_rate = None
     subs, parsed_text = _parse_tolerantly(text, parser_format, frame_rate, path, warnings_)
     lines = _event_lines(parsed_text, parser_format, len(subs.events))
+    text_lines = parsed_text.split("\n") if parser_format == "srt" else []
     keep_style = parser_format in ("ass", "ssa")  # elsewhere pysubs2 fills in "Default"
     comments = drawings = 0
     raw: list[_RawEvent] = []
@@ -277,6 +278,10 @@ def _parse_with_pysubs2(
             where = f"line {line}: " if line else ""
             warnings_.append(f"{where}event skipped: time is not a finite number")
             continue
+        if text_lines and line is not None:
+            negative_start, negative_end = _negative_stamps(text_lines[line - 1])
+            start_ms = -start_ms if negative_start else start_ms
+            end_ms = -end_ms if negative_end else end_ms
         raw.append(
             _RawEvent(
                 start_ms=start_ms,
@@ -292,6 +297,22 @@ def _parse_with_pysubs2(
     if drawings:
         warnings_.append(f"{drawings} ASS vector drawing events skipped (not speech)")
     return raw
+
+
+def _negative_stamps(line: str) -> tuple[bool, bool]:
+    """Whether the start and the end time of a SubRip / SBV timing line carry a minus sign.
+
+    pysubs2's SubRip pattern leaves the sign out, so ``-00:00:01,000`` would read as 1 s:
+    the sign is put back here and the timing fixes drop the event as a negative time. A
+    dash after another dash is a sloppy arrow (``--00:00:02,000``), not a sign.
+    """
+    signs = [
+        match.start() >= 1
+        and line[match.start() - 1] == "-"
+        and (match.start() < 2 or line[match.start() - 2] != "-")
+        for match in SubripFormat.TIMESTAMP.finditer(line)
+    ]
+    return (signs[0], signs[1]) if len(signs) == 2 else (False, False)
 
 
 def _parse_tolerantly(

@@ -32,6 +32,7 @@ from empathynet.labels.aggregate import read_aggregate
 from empathynet.labels.store import LabelsLayout, dataset_taxonomy
 from empathynet.labels.taxonomy import Taxonomy, taxonomy_yaml
 from empathynet.store.layout import DatasetLayout, require_dataset
+from empathynet.store.parts import Warn, readable_parts
 from empathynet.tasks.views import VIEWS, view
 
 #: Columns every cue table holds in memory; view columns (``VIEWS``) are read on demand.
@@ -172,8 +173,13 @@ class CueTable:
         return self.loaded[name]
 
 
-def _manifest_dataset(root: Path) -> ds.Dataset:
-    parts = DatasetLayout(root).require_cue_parts()
+def _manifest_dataset(root: Path, warn: Warn | None = None) -> ds.Dataset:
+    layout = DatasetLayout(root)
+    layout.require_cue_parts()
+    # A damaged part is left out with one line to ``warn`` (default: stderr).
+    parts = [part for part, _ in readable_parts(layout, ["cue_id"], warn)]
+    if not parts:
+        raise DatasetError("the dataset has no readable manifest part", root)
     try:
         return ds.dataset([str(p) for p in parts], format="parquet")
     except (OSError, pa.ArrowInvalid) as error:
@@ -181,7 +187,8 @@ def _manifest_dataset(root: Path) -> ds.Dataset:
 
 
 def _read_selected(root: Path, name: str, selection: pa.Array) -> pa.ChunkedArray:
-    column = _manifest_dataset(root).to_table(columns=[name]).column(name)
+    # the same parts as the scan, which told about the damaged ones
+    column = _manifest_dataset(root, lambda line: None).to_table(columns=[name]).column(name)
     if pa.types.is_boolean(selection.type):
         return column.filter(selection)
     return column.take(selection)

@@ -21,6 +21,7 @@ from empathynet import __version__
 from empathynet.errors import ConfigError, DatasetError
 from empathynet.store.atomic import atomic_write_bytes, atomic_write_with
 from empathynet.store.hashing import file_sha256
+from empathynet.store.lock import writes_dataset
 from empathynet.tasks import classification, generation, mcq
 from empathynet.tasks.cuetable import CueTable, load_cue_table
 from empathynet.tasks.items import FamilyItems
@@ -270,6 +271,7 @@ class MadeTask:
         return f"{self.name}: {self.family}, items {counts}; dropped: {dropped} ({state})"
 
 
+@writes_dataset
 def make_task(
     dataset: str | Path,
     request: TaskRequest,
@@ -369,6 +371,7 @@ def suite_requests(suite: str, seed: int) -> list[TaskRequest]:
     ]
 
 
+@writes_dataset
 def make_suite(
     dataset: str | Path, suite: str = "standard", *, seed: int = 0, overwrite: bool = False
 ) -> SuiteResult:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -209,8 +210,16 @@ def write_synthetic_dataset(
     # Cue id order, as a build writes it (parts named by source id, rows by start time).
     accepted = accepted.take(pc.sort_indices(accepted, sort_keys=[("cue_id", "ascending")]))
     manifest = pa.concat_tables([accepted, rejected_table])
-    for chunk, begin in enumerate(range(0, manifest.num_rows, part_rows)):
-        atomic_write_table(layout.cue_part("synthetic", chunk), manifest.slice(begin, part_rows))
+    # One source's rows per part, as readers check (store/parts.py): grouped by source.
+    by_source = manifest.take(
+        pc.sort_indices(manifest, sort_keys=[("source_id", "ascending"), ("cue_id", "ascending")])
+    )
+    ids = np.asarray(by_source.column("source_id").to_numpy(zero_copy_only=False), dtype=object)
+    bounds = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), len(ids)]
+    for first, end in itertools.pairwise(bounds):
+        for chunk, begin in enumerate(range(first, end, part_rows)):
+            rows = by_source.slice(begin, min(part_rows, end - begin))
+            atomic_write_table(layout.cue_part(str(ids[first]), chunk), rows)
     atomic_write_table(
         layout.sources_parquet,
         pa.Table.from_arrays(

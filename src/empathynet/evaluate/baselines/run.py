@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from empathynet.evaluate.baselines.base import BASELINES, Row, load_task_split
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.layout import require_dataset
+from empathynet.store.lock import writes_dataset
 from empathynet.tasks.spec import check_task_name, read_spec
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ class BaselineRun:
         return out
 
 
+@writes_dataset
 def run_baseline(
     dataset: str | Path,
     task: str,
