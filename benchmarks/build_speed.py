@@ -39,6 +39,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import imageio_ffmpeg
+from _goal import Goal, report_goals
 
 from empathynet.config import EmpathyNetConfig
 from empathynet.faces.detectors import create_detector
@@ -48,6 +49,9 @@ from empathynet.media.encode import ClipWriter, CropBox
 from empathynet.pipeline.build import build_dataset, read_manifest
 from empathynet.subtitles import load_utterances
 from empathynet.testing import make_long_video
+
+#: The goal: a build takes at most this many times its last floor (same run).
+GOAL_FLOOR_RATIO = 1.25
 
 FLOORS = ("decode", "decode+detect", "decode+detect+face clip")
 
@@ -188,13 +192,25 @@ def main() -> int:
     print("build, default outputs (face clips, stills, face crops, audio):")
     default = timed_build(video, args.work / "dataset-default", config, args.workers)
     print(f"  build {default:.1f} s -> ratio {default / decode:.2f}")
+    goals: list[Goal] = []
     if not args.skip_floors:
         rows = read_manifest(args.work / "dataset-default")
         accepted = {row.start_ms for row in rows if row.status == "accepted"}
         print("floors (work every build does, same processes):")
+        seconds = 0.0
         for floor in FLOORS:
             seconds = floor_seconds(video, args.workers, floor, accepted)
             print(f"  {floor}: {seconds:.1f} s -> ratio {seconds / decode:.2f}")
+        # The goal: the build within GOAL_FLOOR_RATIO of the last (highest) floor.
+        goals.append(
+            Goal(
+                "build / decode+detect+face-clip floor",
+                default / seconds,
+                GOAL_FLOOR_RATIO,
+                "x",
+                at_least=False,
+            )
+        )
     if not args.skip_full_clips:
         full = dataclasses.replace(
             config, extract=dataclasses.replace(config.extract, full_clip=True)
@@ -202,7 +218,7 @@ def main() -> int:
         print("build, with full-frame clips too:")
         with_full = timed_build(video, args.work / "dataset-full", full, args.workers)
         print(f"  build {with_full:.1f} s -> ratio {with_full / decode:.2f}")
-    return 0
+    return report_goals(goals) if goals else 0
 
 
 if __name__ == "__main__":
