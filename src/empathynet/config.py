@@ -238,7 +238,8 @@ class BlurConfig:
     Frequencies in Hz, times in ms, levels in dB; amplitudes are fractions of full scale.
     """
 
-    #: Registered blur method: ``resynth`` (prosody resynthesis, default) or ``lowpass``.
+    #: Registered blur method: ``resynth`` (prosody resynthesis, default), ``lowpass`` or
+    #: ``splice`` (random splicing).
     method: str = "resynth"
     #: F0 search range of the pitch analysis (Praat's pitch floor and ceiling).
     f0_min_hz: float = 75.0
@@ -267,6 +268,15 @@ class BlurConfig:
     lowpass_transition_hz: float = 100.0
     #: Stop-band attenuation of the ``lowpass`` filter, dB.
     lowpass_attenuation_db: float = 80.0
+    #: Shortest segment of the ``splice`` method, ms (lengths drawn uniformly, by ``seed``).
+    splice_min_ms: int = 100
+    #: Longest segment of the ``splice`` method, ms.
+    splice_max_ms: int = 250
+    #: Equal-power cross-fade between spliced segments, ms.
+    splice_crossfade_ms: int = 10
+    #: ``splice`` shuffles only speech: frames within this many dB of the cue's loudest
+    #: frame; quieter stretches (pauses) stay where they are.
+    splice_speech_db: float = 40.0
     #: Output louder than this (absolute sample value) is scaled down as a whole.
     peak_limit: float = 0.99
 
@@ -295,6 +305,16 @@ class BlurConfig:
             raise bad("lowpass_attenuation_db", "must be at least 21", self.lowpass_attenuation_db)
         if not 0.0 < self.peak_limit <= 1.0:
             raise bad("peak_limit", "must be in (0, 1]", self.peak_limit)
+        if not 2 * self.splice_crossfade_ms < self.splice_min_ms <= self.splice_max_ms:
+            raise bad(
+                "splice_min_ms",
+                "must exceed twice splice_crossfade_ms and not exceed splice_max_ms",
+                self.splice_min_ms,
+            )
+        if self.splice_crossfade_ms < 1:
+            raise bad("splice_crossfade_ms", "must be at least 1", self.splice_crossfade_ms)
+        if self.splice_speech_db <= 0.0:
+            raise bad("splice_speech_db", "must be positive", self.splice_speech_db)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,7 @@ def test_an_answer_always_in_slot_0_fails_position_only(big: Path) -> None:
         "position-only": False,
         "duration-only": True,
         "identity": True,
+        "length-match": True,
         "leakage": True,
     }
 

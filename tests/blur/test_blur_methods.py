@@ -25,11 +25,13 @@ def dbfs(samples: np.ndarray) -> float:
 
 
 def test_registry_names_and_default() -> None:
-    assert BLUR_METHODS.names() == ["lowpass", "resynth"]
+    assert BLUR_METHODS.names() == ["lowpass", "resynth", "splice"]
     assert BlurConfig().method == "resynth"
     assert isinstance(create_blur_method(), ResynthBlur)
     assert isinstance(create_blur_method(BlurConfig(method="lowpass")), LowpassBlur)
-    with pytest.raises(ConfigError, match="unknown blur method 'vocoder'; known: lowpass, resynth"):
+    with pytest.raises(
+        ConfigError, match="unknown blur method 'vocoder'; known: lowpass, resynth, splice"
+    ):
         create_blur_method(BlurConfig(method="vocoder"))
 
 

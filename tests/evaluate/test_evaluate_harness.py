@@ -17,6 +17,7 @@ from empathynet.errors import ConfigError, DatasetError
 from empathynet.evaluate import PredictionError, score_task, write_results
 from empathynet.labels import import_labels
 from empathynet.tasks.make import TaskRequest, make_task
+from empathynet.tasks.mcq import FAMILY_VERSION
 from empathynet.tasks.spec import TaskLayout, read_spec
 from empathynet.testing.synthetic import write_synthetic_dataset, write_votes_csv
 
@@ -181,7 +182,7 @@ def test_cli_prints_table_and_writes_results(
     assert "accuracy" in printed and "chance (1/N)" in printed and "95% CI" in printed
     written = dataset / "reports" / "results" / f"{MCQ}-test-zeros.json"
     data = json.loads(written.read_text(encoding="utf-8"))
-    assert data["task"]["name"] == MCQ and data["task"]["family_version"] == 2
+    assert data["task"]["name"] == MCQ and data["task"]["family_version"] == FAMILY_VERSION
     assert data["split"] == "test" and data["items"] == len(items)
     assert data["predictions"]["field"] == "choice" and len(data["predictions"]["sha256"]) == 64
     assert data["empathynet_version"] and data["date"] and data["bootstrap"]["resamples"] == 200

@@ -117,7 +117,7 @@ def test_mcq_items_meet_every_constraint(dataset: Path) -> None:
     assert constraints["options"] == 4
     assert "identity can solve items" in constraints["distractors"]["rule"]
     assert "uniform place" in constraints["duration"]["rule"]
-    assert spec["family_version"] == 2
+    assert spec["family_version"] == 4
     assert constraints["same_gender"]["status"] == "partly matched"
     assert constraints["same_gender"]["answers_unknown"] > 0
     assert constraints["distinct_answer_content"] == ["text"]

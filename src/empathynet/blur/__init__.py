@@ -1,7 +1,8 @@
 """Audio blurring: words made unintelligible, pitch, loudness and speaking rate kept.
 
 ``create_blur_method(BlurConfig(method=...))`` gives a registered ``BlurMethod``
-(``resynth``: prosody resynthesis, the default; ``lowpass``: steep low-pass filter);
+(``resynth``: prosody resynthesis, the default; ``lowpass``: steep low-pass filter;
+``splice``: random splicing of the cue's own speech);
 ``verify_blur`` measures per cue what survived (F0, loudness, speaking rate) and, with
 a ``Recognizer`` (the optional ``asr`` extra), whether the words did;
 ``summarize_blur`` sums up many cues and names those that may still be intelligible.
@@ -16,6 +17,7 @@ from empathynet.blur.methods import (
     blur_pitch,
     create_blur_method,
 )
+from empathynet.blur.splice import SpliceBlur
 from empathynet.blur.verify import (
     BlurFigures,
     BlurSummary,
@@ -33,6 +35,7 @@ __all__ = [
     "LowpassBlur",
     "Recognizer",
     "ResynthBlur",
+    "SpliceBlur",
     "asr_available",
     "blur_pitch",
     "create_blur_method",

@@ -23,9 +23,10 @@ def add_parser(commands: Any) -> None:
     """Register ``audit`` on the CLI's subparsers."""
     parser = commands.add_parser(
         "audit",
-        help="shortcut audits (option-only, position, duration, identity) and split leakage",
+        help="shortcut audits (option, position, duration, identity, length) and split leakage",
         description=(
-            "For an MCQ task, train option-only, position-only, duration-only and identity "
+            "For an MCQ task, train option-only, position-only, duration-only, identity and "
+            "length-match (the query's and the options' lengths, across modalities) "
             "models on the train split and score them on the test split: each must not beat "
             "chance (one-sided binomial test, p > 0.01) and, from 10,000 test items, must sit "
             "within chance +- 2 points. Every task gets a split leakage check."

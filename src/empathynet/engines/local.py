@@ -14,6 +14,7 @@ results they were computing would be thrown away.
 
 from __future__ import annotations
 
+import concurrent.futures.process as futures_process
 import contextlib
 import ctypes
 import multiprocessing
@@ -115,6 +116,9 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
     manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=30)
+        # ... and the exit hook must not wake a pool that is gone.
+        with contextlib.suppress(AttributeError, TypeError):
+            futures_process._threads_wakeups.pop(manager, None)
 
 
 def _run_in_worker(task: Callable[[Any, Any], Any], item: Any) -> Any:

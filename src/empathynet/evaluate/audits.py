@@ -10,7 +10,16 @@ scored on the test split, each seeing one thing only:
 * ``duration-only``: the options' durations (log ms, centred in the item, its square,
   rank in the item);
 * ``identity``: whether an option comes from the query's source and from its known
-  speaker (a model that recognises a voice or a face could know this).
+  speaker (a model that recognises a voice or a face could know this);
+* ``length-match``: the query's lengths and the options' lengths, across modalities
+  (``evaluate.lengths``: durations of audio and video, syllable nuclei of audio,
+  syllables / characters / words of text). For each length the options show, a ridge
+  regression fitted on the train answers predicts it from the query's log lengths (from
+  their mean when the query shows none); an option's features are, per length, its log
+  length's residual, the residual's square and absolute value, and the rank of the
+  absolute residual in the item. So it learns, e.g., that an answer's blurred audio
+  lasts as long as the query's video, or has as many syllables as the query's text. Not
+  run when the answer views show no length.
 
 The per-option models are a logistic regression on features centred within each item
 (the answer = 1), picking the option with the highest score; ties are broken uniformly
@@ -43,6 +52,14 @@ from empathynet.errors import ConfigError
 from empathynet.evaluate.baselines.base import TaskData
 from empathynet.evaluate.baselines.features import SideFeatures
 from empathynet.evaluate.baselines.learned import JOINT_DIMS, Reducer, option_vectors
+from empathynet.evaluate.lengths import (
+    DURATION,
+    VIEW_LENGTHS,
+    NucleiCounts,
+    lengths_of,
+    nuclei_counts,
+    text_lengths,
+)
 from empathynet.store.atomic import atomic_write_json
 from empathynet.store.layout import require_dataset
 from empathynet.store.lock import writes_dataset
@@ -58,6 +75,7 @@ SHORTCUTS: dict[str, str] = {
     "position-only": "the answer slot",
     "duration-only": "the options' durations",
     "identity": "whether an option shares the query's source / speaker",
+    "length-match": "the query's and the options' lengths (durations, syllable counts)",
 }
 ALPHA = 0.01  #: a shortcut fails when the binomial test's p-value is at most this
 TOLERANCE_PP = 2.0  #: on large tasks, a shortcut must sit within chance +- this (points)
@@ -163,8 +181,13 @@ def audit_path(dataset: str | Path, task: str) -> Path:
     return require_dataset(dataset).root / "reports" / "audits" / f"{check_task_name(task)}.json"
 
 
-def judge(name: str, correct: int, items: int, chance: float) -> ShortcutResult:
-    """The verdict on a shortcut that got ``correct`` of ``items`` right (chance: 0-1)."""
+def judge(
+    name: str, correct: int, items: int, chance: float, sees: str | None = None
+) -> ShortcutResult:
+    """The verdict on a shortcut that got ``correct`` of ``items`` right (chance: 0-1).
+
+    ``sees``: what it saw on this task, when more precise than ``SHORTCUTS[name]``.
+    """
     from scipy.stats import binomtest
 
     accuracy = correct / items
@@ -176,10 +199,11 @@ def judge(name: str, correct: int, items: int, chance: float) -> ShortcutResult:
         problems.append(f"beats chance (p={p_value:.3g} <= {ALPHA})")
     if large and abs(off_pp) > TOLERANCE_PP:
         problems.append(f"{off_pp:+.1f} points from chance (more than {TOLERANCE_PP:g})")
-    detail = f"the task leaks through {SHORTCUTS[name]}: " + "; ".join(problems) if problems else ""
+    sees = sees or SHORTCUTS[name]
+    detail = f"the task leaks through {sees}: " + "; ".join(problems) if problems else ""
     return ShortcutResult(
         name,
-        SHORTCUTS[name],
+        sees,
         items,
         correct,
         accuracy,
@@ -191,8 +215,10 @@ def judge(name: str, correct: int, items: int, chance: float) -> ShortcutResult:
     )
 
 
-def not_run(name: str, chance: float, detail: str) -> ShortcutResult:
-    return ShortcutResult(name, SHORTCUTS[name], 0, 0, None, chance, None, False, None, detail)
+def not_run(name: str, chance: float, detail: str, sees: str | None = None) -> ShortcutResult:
+    return ShortcutResult(
+        name, sees or SHORTCUTS[name], 0, 0, None, chance, None, False, None, detail
+    )
 
 
 def pick(scores: FloatMatrix, rng: np.random.Generator) -> IntArray:
@@ -318,6 +344,139 @@ def _identity_features(cues: CueTable, facts: _OptionFacts) -> FloatMatrix:
     return np.stack([source, same_speaker], axis=2).astype(np.float64)
 
 
+def _side_lengths(
+    data: TaskData, loaded: _Loaded, facts: _OptionFacts, side: str, nuclei: NucleiCounts
+) -> tuple[list[str], FloatMatrix, list[str]]:
+    """The lengths one side (``query`` or ``option``) of every item shows.
+
+    Returns their names, ``log(1 + length)`` as ``(items, width, lengths)`` (width 1
+    for the query, the option count for the options) and what could not be measured.
+    Texts and audio paths are the items' own; durations come from the cue table.
+    """
+    views = data.query_views if side == "query" else data.answer_views
+    if side == "query":
+        where = pc.index_in(data.items.column("cue_id"), value_set=loaded.cues.cue_ids())
+        if where.null_count:
+            raise ConfigError(
+                f"task {data.name}: {where.null_count} queries are not accepted cue groups of "
+                "the dataset (run `empathynet tasks validate`)"
+            )
+        rows = np.asarray(where.to_numpy(zero_copy_only=False), dtype=np.int64)[:, None]
+    else:
+        rows = facts.rows
+    width = rows.shape[1]
+
+    def flat(view: str) -> list[Any]:
+        values = data.column(f"{side}_{view}")
+        return values if side == "query" else [v for item in values for v in item]
+
+    # An item that shows its audio and video only for ``shown_ms`` (tasks/mcq.py: the cut
+    # that hides the answer's length) is measured as shown.
+    shown: IntArray | None = None
+    if "shown_ms" in data.items.column_names:
+        shown = np.asarray(data.items.column("shown_ms").to_pylist(), dtype=np.int64)
+    found: dict[str, FloatMatrix] = {}
+    missing: list[str] = []
+    for name in views:
+        kinds = [k for k in VIEW_LENGTHS.get(name, ()) if k not in found]
+        if DURATION in kinds:
+            durations = loaded.cues.duration_ms[rows].astype(np.float64)
+            if shown is not None:
+                durations = np.minimum(durations, shown[:, None].astype(np.float64))
+            found[DURATION] = durations
+        if name == "text":
+            counts = np.asarray([text_lengths(t) for t in flat(name)], dtype=np.float64)
+            for column, kind in enumerate(VIEW_LENGTHS[name]):
+                found[kind] = counts.reshape(len(data), width, 3)[:, :, column]
+        elif any(k != DURATION for k in kinds):
+            nuclei_kind = next(k for k in kinds if k != DURATION)
+            limits = None if shown is None else [int(v) for v in np.repeat(shown, width)]
+            counted = nuclei_counts(nuclei, flat(name), limits)
+            if counted is None:
+                missing.append(f"{nuclei_kind} (audio files absent)")
+            else:
+                found[nuclei_kind] = counted.reshape(len(data), width)
+    names = [k for k in lengths_of(views) if k in found]
+    if not names:
+        return [], np.zeros((len(data), width, 0)), missing
+    values = np.stack([found[k] for k in names], axis=2)
+    return names, np.log1p(np.maximum(values, 0.0)), missing
+
+
+def _length_features(
+    query: tuple[FloatMatrix, FloatMatrix],
+    options: tuple[FloatMatrix, FloatMatrix],
+    train_answer: IntArray,
+) -> tuple[FloatMatrix, FloatMatrix]:
+    """Per-option length-match features of train and test (see the module docstring).
+
+    ``query``: (train, test) ``(items, 1, q)`` log lengths; ``options``: (train, test)
+    ``(items, options, k)``.
+    """
+    from scipy.stats import rankdata
+    from sklearn.linear_model import Ridge
+
+    def design(lengths: FloatMatrix) -> FloatMatrix:
+        return np.asarray(lengths[:, 0, :], dtype=np.float64)
+
+    picked = options[0][np.arange(len(train_answer)), train_answer]  # (items, k)
+    out: list[FloatMatrix] = []
+    for number in (0, 1):
+        per_kind = []
+        for kind in range(options[0].shape[2]):
+            target = picked[:, kind]
+            if query[0].shape[2]:
+                model = Ridge(alpha=1e-3).fit(design(query[0]), target)
+                predicted = model.predict(design(query[number]))
+            else:
+                predicted = np.full(len(options[number]), float(target.mean()))
+            residual = options[number][:, :, kind] - predicted[:, None]
+            distance = np.abs(residual)
+            rank = (rankdata(distance, axis=1) - 1.0) / max(distance.shape[1] - 1, 1)
+            per_kind.append(np.stack([residual, residual**2, distance, rank], axis=2))
+        out.append(np.concatenate(per_kind, axis=2))
+    return out[0], out[1]
+
+
+def _length_match(
+    train: TaskData,
+    test: TaskData,
+    loaded: _Loaded,
+    facts: tuple[_OptionFacts, _OptionFacts],
+    answer_train: IntArray,
+    rng: np.random.Generator,
+    seed: int,
+) -> tuple[IntArray | str, str]:
+    """The length-match shortcut's choices on test (or why it cannot run), and what it saw."""
+    nuclei = NucleiCounts(loaded.root)
+    sides = {}
+    for side in ("query", "option"):
+        found = [
+            _side_lengths(d, loaded, f, side, nuclei)
+            for d, f in zip((train, test), facts, strict=True)
+        ]
+        names = [n for n in found[0][0] if n in found[1][0]]
+        keep = [[part[0].index(n) for n in names] for part in found]
+        values = (found[0][1][:, :, keep[0]], found[1][1][:, :, keep[1]])
+        sides[side] = (names, values, sorted(set(found[0][2] + found[1][2])))
+    nuclei.save()
+    (query_names, query_values, query_missing) = sides["query"]
+    (option_names, option_values, option_missing) = sides["option"]
+
+    def told(names: list[str], missing: list[str]) -> str:
+        text = ", ".join(names) or "none"
+        return text + (f"; not measured: {', '.join(missing)}" if missing else "")
+
+    sees = (
+        f"the query's lengths ({told(query_names, query_missing)}) and the options' "
+        f"lengths ({told(option_names, option_missing)})"
+    )
+    if not option_names:
+        return f"the answer views {'+'.join(test.answer_views)} show no length", sees
+    train_features, test_features = _length_features(query_values, option_values, answer_train)
+    return learned_choice(train_features, answer_train, test_features, rng, seed), sees
+
+
 def _option_only_features(
     train: TaskData, test: TaskData, seed: int
 ) -> tuple[FloatMatrix, FloatMatrix] | str:
@@ -333,7 +492,7 @@ def _option_only_features(
 
 
 def mcq_shortcuts(loaded: _Loaded, seed: int) -> tuple[list[ShortcutResult], TaskData]:
-    """The four shortcut audits of an MCQ task (see the module docstring)."""
+    """The shortcut audits of an MCQ task (see the module docstring)."""
     train = loaded.split("train")
     test = loaded.split("test")
     chance = 1.0 / test.options
@@ -373,6 +532,15 @@ def mcq_shortcuts(loaded: _Loaded, seed: int) -> tuple[list[ShortcutResult], Tas
     for name, build in builders:
         chosen = learned_choice(build(facts_train), answer_train, build(facts_test), rng, seed)
         results.append(score(name, chosen))
+
+    length_choice, sees = _length_match(
+        train, test, loaded, (facts_train, facts_test), answer_train, rng, seed
+    )
+    if isinstance(length_choice, str):
+        results.append(not_run("length-match", chance, length_choice, sees))
+    else:
+        correct = int((length_choice == answer_test).sum())
+        results.append(judge("length-match", correct, len(test), chance, sees))
     return results, test
 
 

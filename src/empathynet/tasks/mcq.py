@@ -27,6 +27,23 @@ other cue groups that
 6. when the answer shows text or sound tags, do not show the same text / tags
    (compared trimmed and case-folded), so that no item has two right answers.
 
+**Lengths are cut** (issue 13): the answer is the query's own sentence, so a query that
+shows time (audio or video) lasts as long as the answer, and a text query's syllables
+tell it; matching distractors within a band cannot hide an equality. So every audio and
+video view of an item — query and options alike — is shown for the same length, the
+item's ``shown_ms``: 3/4 of the shortest option's duration (answer included), from the
+view's start. It is a symmetric function of the options, so no option's length, and no
+length the query shows, tells which option is the answer; the 1/4 left out means no
+option ends where its sentence ends (the shortest one would be the only complete one).
+Items are the same as without the cut (none is dropped by it); consumers must play only
+the first ``shown_ms`` of each audio / video view. Stills show no length. Text is not
+cut, and the cut audio still tells the speaking rate (its syllables per second), while
+a text tells its syllables, the rate times the sentence's duration: so when an item
+shows text and audio or video, the duration window (rule 4) is on the text's
+syllables instead of the duration (``window_on_syllables``; a syllable counts as
+``SYLLABLE_MS`` on the window scale): the distractors' sentences have about the
+answer's syllables, and given them, its rate is distributed like theirs.
+
 The task's generator (``item_generator(seed)``) first draws every window
 (``draw_duration_windows``, one offset per labelled cue group in cue-table order), so
 ``tasks validate`` re-derives them from the seed; then distractors are drawn uniformly
@@ -61,7 +78,13 @@ from empathynet.tasks.classification import unlabelled_counts
 from empathynet.tasks.cuetable import CueTable, dictionary_codes
 from empathynet.tasks.items import FamilyItems, Positions, order_by_split, shared_columns
 from empathynet.tasks.splits import SPLITS, SplitAssignment, count_by_split
-from empathynet.tasks.views import leaking, option_columns, option_lists, require_views
+from empathynet.tasks.views import (
+    leaking,
+    option_columns,
+    option_lists,
+    require_views,
+    text_syllables,
+)
 
 DISTRACTOR_MODES: tuple[str, ...] = ("any", "same-source", "same-speaker")
 DROP_REASONS: tuple[str, ...] = (
@@ -368,9 +391,48 @@ def place_answers(
 # --- items -------------------------------------------------------------------------------
 
 FAMILY = "mcq"
+#: 4: the window is on text syllables when an item shows text and audio / video;
+#: 3: items of tasks with audio / video views carry ``shown_ms`` (the length cut);
 #: 2: duration windows hold the answer at a random place (1: centred on it).
-FAMILY_VERSION = 2
+FAMILY_VERSION = 4
 CONTENT_VIEWS: tuple[str, ...] = ("text", "nonverbal")
+#: Views that show time: an item shows each of them for its ``shown_ms`` only.
+TIMED_VIEWS: tuple[str, ...] = ("audio_blur", "audio_raw", "video", "face_video")
+#: The shown length is this fraction of the shortest option's duration.
+SHOWN_FRACTION = (3, 4)
+
+
+def shown_lengths(option_duration_ms: Codes) -> Codes:
+    """Per item (a row of its options' durations, ms): the length its audio and video
+    views show, ``max(1, shortest * 3 // 4)`` ms (see the module docstring)."""
+    shortest = np.asarray(option_duration_ms, dtype=np.int64).min(axis=1)
+    numerator, denominator = SHOWN_FRACTION
+    shown: Codes = np.maximum(shortest * numerator // denominator, 1).astype(np.int64)
+    return shown
+
+
+def length_rule(views: tuple[str, ...]) -> dict[str, Any]:
+    """The spec's ``length`` constraint of a task showing ``views``."""
+    timed = [v for v in views if v in TIMED_VIEWS]
+    if not timed:
+        rule = (
+            "no audio or video views: nothing is cut; text length is matched only through "
+            "the duration window"
+        )
+    else:
+        rule = (
+            f"every audio / video view of an item ({'+'.join(timed)}), query and options, is "
+            "shown from its start for the item's shown_ms = max(1, shortest option "
+            "duration * 3 // 4) ms (answer included): a symmetric function of the options, "
+            "so no shown length tells the answer, and no option ends where its sentence ends"
+        )
+        if "text" in views:
+            rule += (
+                "; the duration window is on text syllables (x "
+                f"{SYLLABLE_MS}), so the rate the audio shows and the syllables the text "
+                "shows do not tell the answer"
+            )
+    return {"rule": rule, "cut_views": timed, "items_dropped": 0}
 
 
 def content_codes(cues: CueTable, answer: tuple[str, ...]) -> Codes:
@@ -388,10 +450,37 @@ def content_codes(cues: CueTable, answer: tuple[str, ...]) -> Codes:
     return dictionary_codes(key)
 
 
+#: Text syllables count as this many "ms" on the window scale when the window is on
+#: syllables: the tolerance of max(250 ms, 25 %) becomes max(2.5 syllables, 25 %).
+SYLLABLE_MS = 100
+
+
+def window_on_syllables(views: tuple[str, ...]) -> bool:
+    """Whether the duration window is on the text's syllables: when the item shows text
+    and audio or video (see the module docstring: the cut hides durations, and the
+    syllables a text shows against the rate an audio shows would tell the answer)."""
+    return "text" in views and any(v in TIMED_VIEWS for v in views)
+
+
+def window_lengths(cues: CueTable, views: tuple[str, ...]) -> Codes:
+    """Per cue-table row, the length its duration window is on: the duration (ms), or
+    the text's syllables x ``SYLLABLE_MS`` (``window_on_syllables``)."""
+    if not window_on_syllables(views):
+        return np.asarray(cues.duration_ms, dtype=np.int64)
+    texts = cues.column("text").to_pylist()
+    return np.asarray([text_syllables(t or "") * SYLLABLE_MS for t in texts], dtype=np.int64)
+
+
 def mcq_pool(
-    cues: CueTable, splits: SplitAssignment, rows: Codes, answer: tuple[str, ...], mode: str
+    cues: CueTable,
+    splits: SplitAssignment,
+    rows: Codes,
+    answer: tuple[str, ...],
+    mode: str,
+    views: tuple[str, ...] = (),
 ) -> DistractorPool:
-    """The distractor pool of cue-table ``rows`` (the labelled cue groups)."""
+    """The distractor pool of cue-table ``rows`` (the labelled cue groups); ``views``: all
+    the views the task shows (they decide what its duration window is on)."""
     return DistractorPool(
         split=splits.split_code[rows].astype(np.int64),
         gender=cues.gender_code[rows],
@@ -399,7 +488,7 @@ def mcq_pool(
         identity=identity_codes(mode, cues.source_code, cues.speaker_code)[rows],
         exclusion=cues.group_code[rows],
         content=content_codes(cues, answer)[rows],
-        duration_ms=cues.duration_ms[rows],
+        duration_ms=window_lengths(cues, views or answer)[rows],
     )
 
 
@@ -421,11 +510,12 @@ def build_mcq_items(
 
     Item columns besides the shared ones: ``option_cue_ids`` (N cue ids),
     ``option_<view>`` (per answer view, the N options' values) and ``answer_index``
-    (0-based slot of the right option).
+    (0-based slot of the right option); with audio / video views, ``shown_ms`` (the
+    length every audio / video view of the item shows, see the module docstring).
     """
     eligible = np.flatnonzero(cues.class_code >= 0).astype(np.int64)
     require_views(cues, query + answer, eligible)
-    pool = mcq_pool(cues, splits, eligible, answer, rules.distractors)
+    pool = mcq_pool(cues, splits, eligible, answer, rules.distractors, query + answer)
     rng = item_generator(seed)
     draw = sample_distractors(pool, rules, rng)
     answers = np.flatnonzero(draw.kept).astype(np.int64)
@@ -435,6 +525,8 @@ def build_mcq_items(
     rows = eligible[answers]
     option_rows = eligible[options]
     split_of_item = splits.split_code[rows].astype(np.int64)
+    cut = any(v in TIMED_VIEWS for v in query + answer)
+    shown = shown_lengths(cues.duration_ms[option_rows]) if cut else None
 
     def build(positions: Positions) -> dict[str, pa.Array]:
         chosen = option_rows[positions]
@@ -442,6 +534,8 @@ def build_mcq_items(
         columns["option_cue_ids"] = option_lists(cues, "cue_id", chosen)
         columns.update(option_columns(cues, answer, chosen, "option"))
         columns["answer_index"] = pa.array(position[positions], pa.int32())
+        if shown is not None:
+            columns["shown_ms"] = pa.array(shown[positions], pa.int64())
         return columns
 
     positions = np.bincount(
@@ -484,7 +578,13 @@ def build_mcq_items(
                 "[0, 2] drawn from the seed: the window holds the answer a at a uniform place",
                 "pct": rules.duration_tolerance_pct,
                 "min_ms": rules.duration_tolerance_min_ms,
+                "on": (
+                    f"text syllables x {SYLLABLE_MS} (the item shows text and audio / video)"
+                    if window_on_syllables(query + answer)
+                    else "duration_ms"
+                ),
             },
+            "length": length_rule(query + answer),
             "distractors": {
                 "mode": rules.distractors,
                 "rule": {

@@ -13,7 +13,9 @@ from the dataset (its cue table, labels and the spec's seed) and compares.
   from another cue group of the same split, labelled, of another class (and class
   group), with the answer's gender and age band, in the item's duration window
   (re-drawn from the seed), of the answer's identity in same-source / same-speaker
-  mode, and with other text / tags when the answer shows them; every cue group that
+  mode, and with other text / tags when the answer shows them; with audio / video
+  views, every item's ``shown_ms`` is the length cut (3/4 of its shortest option's
+  duration) and the spec states the length rule; every cue group that
   could have an item has one, every dropped one truly cannot (recounted), and the
   dropped counts and answer-position counts equal the spec's;
 * generation: every cue group with a non-empty target is an item with the right
@@ -339,7 +341,8 @@ def _check_mcq(
     check.require("distractors have the answer's age band", same(cues.age_code))
     # The windows are the generator's first draw (see ``mcq``): re-derive them exactly.
     eligible = np.flatnonzero(cues.class_code >= 0).astype(np.int64)
-    pool = mcq.mcq_pool(cues, splits, eligible, request.answer_views, rules.distractors)
+    views = request.query_views + request.answer_views
+    pool = mcq.mcq_pool(cues, splits, eligible, request.answer_views, rules.distractors, views)
     windows = mcq.draw_duration_windows(
         pool.duration_ms, rules, mcq.item_generator(int(spec["seed"]))
     )
@@ -347,7 +350,7 @@ def _check_mcq(
     # eligible is sorted and holds every item row and (labelled, checked above) distractor
     slot, distractor_slot = np.searchsorted(eligible, rows), np.searchsorted(eligible, distractors)
     low, high = windows.low_ms[slot][:, None], windows.high_ms[slot][:, None]
-    duration = cues.duration_ms[distractors]
+    duration = mcq.window_lengths(cues, views)[distractors]
     check.require(
         "distractors are in the item's duration window",
         ((duration >= low) & (duration <= high)).all(1),
@@ -366,6 +369,18 @@ def _check_mcq(
     )
     for column, expected in option_columns(cues, request.answer_views, options, "option").items():
         check.same_column(items, column, expected)
+    check.require(
+        "the spec states the length rule",
+        spec.get("constraints", {}).get("length") == mcq.length_rule(views),
+    )
+    if any(v in mcq.TIMED_VIEWS for v in views):
+        shown = mcq.shown_lengths(cues.duration_ms[options])
+        check.same_column(items, "shown_ms", pa.array(shown, pa.int64()))
+    else:
+        check.require(
+            "items without audio / video views carry no shown_ms",
+            "shown_ms" not in items.column_names,
+        )
 
     # Every cue group that could have an item has one; every dropped one could not.
     in_window, in_bucket = mcq.candidate_counts(pool, windows)

@@ -25,6 +25,7 @@ part, never a fallback to another view.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -184,3 +185,12 @@ def option_columns(
     ``options`` is ``(items, n_options)`` cue-table rows.
     """
     return {f"{prefix}_{name}": option_lists(cues, view(name).column, options) for name in names}
+
+
+_VOWELS = re.compile(r"[aeiouyàáâãäåæèéêëìíîïòóôõöøœùúûüý]+", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+
+
+def text_syllables(text: str) -> int:
+    """An estimate of the syllables of ``text``: vowel groups per word, at least 1 a word."""
+    return sum(max(len(_VOWELS.findall(word)), 1) for word in _WORD.findall(text))

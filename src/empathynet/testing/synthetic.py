@@ -75,6 +75,36 @@ def _file_lists(prefix: pa.Array, name: str, count: int) -> pa.ListArray:
     return pa.ListArray.from_arrays(offsets, columns.take(pa.array(order)))
 
 
+#: Syllables of ``speech_text``: one vowel each, so a vowel-group count finds them.
+_SYLLABLES = tuple(c + v for c in "bdfgklmnprstvz" for v in "aeiou")
+
+
+def speech_text(
+    duration_ms: npt.NDArray[np.int64], person: npt.NDArray[np.int64], seed: int
+) -> pa.Array:
+    """Per cue group a text of nonsense words (1-3 syllables of one consonant and one
+    vowel) with ``max(1, round(duration_s * rate))`` syllables: each person speaks at
+    their own rate (uniform in 3.5-5.5 syllables/s), each sentence within +-10 % of it,
+    so text length follows duration and speaking rate as in speech."""
+    rng = np.random.default_rng((seed, 7))  # its own stream: other columns stay as they were
+    people = int(person.max()) + 1 if len(person) else 0
+    rate = rng.uniform(3.5, 5.5, people)[person] * rng.uniform(0.9, 1.1, len(person))
+    count = np.maximum(1, np.rint(duration_ms / 1000 * rate)).astype(np.int64)
+    total = int(count.sum())
+    syllables = pa.array(_SYLLABLES, pa.string()).take(
+        pa.array(rng.integers(0, len(_SYLLABLES), total))
+    )
+    last = np.zeros(total, dtype=bool)
+    last[np.cumsum(count) - 1] = True
+    # A word ends after a syllable with probability 1/2 (and at the sentence's end).
+    space = (rng.random(total) < 0.5) & ~last
+    tokens = pc.binary_join_element_wise(
+        syllables, pc.if_else(pa.array(space), " ", ""), pc.if_else(pa.array(last), ".", ""), ""
+    )
+    offsets = pa.array(np.concatenate([[0], np.cumsum(count)]).astype(np.int64))
+    return pc.binary_join(pa.LargeListArray.from_arrays(offsets, tokens), "").cast(pa.string())
+
+
 def write_synthetic_dataset(
     root: str | Path,
     *,
@@ -99,6 +129,7 @@ def write_synthetic_dataset(
     full_clips: bool = False,
     media: bool = False,
     part_rows: int = 100_000,
+    speech_like_text: bool = False,
 ) -> SyntheticDataset:
     """Write a synthetic dataset at ``root``; returns it with its ground truth.
 
@@ -110,6 +141,8 @@ def write_synthetic_dataset(
     when asked (``labels_in_manifest`` / ``attributes_in_manifest``); else they are only
     the truth, to be imported as votes. ``audio_blur=False`` leaves ``audio_blur_path``
     empty, as in a dataset built before blurring; ``full_clips`` fills ``clip_path``.
+    ``speech_like_text``: texts of nonsense words whose syllable count follows the
+    duration as speech does (``speech_text``), instead of ``synthetic sentence N.``.
     """
     if not 1 <= sources <= cue_groups:
         raise ConfigError(f"need 1 <= sources <= cue_groups, got {sources} and {cue_groups}")
@@ -163,7 +196,10 @@ def write_synthetic_dataset(
     ]
 
     prefix = _join("media/", source_id, "/", cue_id, "/")
-    texts = _join("synthetic sentence ", pc.cast(pa.array(np.arange(n)), pa.string()), ".")
+    if speech_like_text:
+        texts = speech_text(duration, person, seed)
+    else:
+        texts = _join("synthetic sentence ", pc.cast(pa.array(np.arange(n)), pa.string()), ".")
     tagged = np.arange(n) % 7 == 0  # every 7th cue group has a [laughs] tag
     nonverbal = pa.ListArray.from_arrays(
         pa.array(np.concatenate([[0], np.cumsum(tagged)]).astype(np.int32)),

