@@ -94,15 +94,13 @@ def read_part(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
     """
     source_id = part_source(path)
     try:
-        schema = pq.read_schema(path)
-    except (OSError, pa.ArrowException) as error:
-        raise DamagedPartError(
-            f"damaged manifest part: unreadable Parquet ({_one_line(error)})", path
-        ) from None
-    check_part_schema(schema, path)
-    wanted = None if columns is None else list(dict.fromkeys([*columns, "source_id", "cue_id"]))
-    try:
-        table = pq.read_table(path, columns=wanted)
+        # One open for the schema and the rows (a dataset has thousands of parts).
+        with pq.ParquetFile(path) as handle:
+            check_part_schema(handle.schema_arrow, path)
+            wanted = (
+                None if columns is None else list(dict.fromkeys([*columns, "source_id", "cue_id"]))
+            )
+            table = handle.read(columns=wanted)
     except (OSError, pa.ArrowException) as error:
         raise DamagedPartError(
             f"damaged manifest part: unreadable Parquet ({_one_line(error)})", path
