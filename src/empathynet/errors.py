@@ -32,17 +32,18 @@ class EmpathyNetError(Exception):
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
-        where = ", ".join(part for part in (self.path, self.position) if part)
-        text = " ".join(self.message.split())  # one line, always
-        return f"{where}: {text}" if where else text
+        return self._line(self.path)
 
     def describe(self, *bases: str | PathLike[str]) -> str:
         """``str(error)`` without absolute paths, for what is stored in a dataset: the path
         relative to the first folder of ``bases`` that holds it (the dataset, the source's
         folder), else the file's name alone."""
-        text = " ".join(self.message.split())
-        path = _relative_or_name(self.path, bases) if self.path is not None else None
+        return self._line(_relative_or_name(self.path, bases) if self.path is not None else None)
+
+    def _line(self, path: str | None) -> str:
+        """``"<path>, <position>: <message>"`` on one line, with ``path`` as given."""
         where = ", ".join(part for part in (path, self.position) if part)
+        text = " ".join(self.message.split())  # one line, always
         return f"{where}: {text}" if where else text
 
     def __reduce__(self) -> tuple[type[EmpathyNetError], tuple[str, str | None, str | None]]:

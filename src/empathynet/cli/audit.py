@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.audits import audit_task
 
 EXAMPLE = """example:
@@ -32,7 +31,6 @@ def add_parser(commands: Any) -> None:
             "within chance +- 2 points. Every task gets a split leakage check."
         ),
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     parser.add_argument("dataset", type=Path, help="dataset directory")
     parser.add_argument("task", help="task name (see `empathynet tasks ls`)")

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.baselines import BASELINES, run_baseline
 from empathynet.tasks.splits import SPLITS
 
@@ -28,7 +27,6 @@ def add_parser(commands: Any) -> None:
         help="train a baseline on a task's train split and score it",
         description=f"Models: {models}.",
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     parser.add_argument("dataset", type=Path, help="dataset directory")
     parser.add_argument("task", help="task name (see `empathynet tasks ls`)")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from empathynet.blur import BLUR_METHODS
-from empathynet.cli.parsing import CommandParser, HelpFormatter
+from empathynet.cli.parsing import CommandParser
 from empathynet.config import BlurConfig, from_mapping
 from empathynet.pipeline.build import read_manifest
 from empathynet.pipeline.reblur import blur_report, reblur_dataset, verify_dataset
@@ -42,7 +42,6 @@ def add_parser(commands: Any) -> None:
             "(see 'empathynet blur verify --help')."
         ),
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     if not isinstance(parser, CommandParser):  # pragma: no cover - main builds CommandParsers
         raise TypeError("the blur command needs a CommandParser for its 'verify' word")

@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.config import EmpathyNetConfig, from_mapping
 from empathynet.errors import ConfigError
 from empathynet.pipeline.build import build_dataset, summarize
@@ -41,7 +40,6 @@ def add_parsers(commands: Any) -> None:
             "sentence becomes a rejected row with its reason, every failure a failed row."
         ),
         epilog=BUILD_EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     build.add_argument("inputs", nargs="+", help="video files or folders")
     build.add_argument("--out", required=True, type=Path, help="dataset directory")
@@ -66,7 +64,6 @@ def add_parsers(commands: Any) -> None:
         description="Print what a dataset holds: sources, cue rows per status and reason, "
         "time per stage.",
         epilog=INSPECT_EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     inspect.add_argument("dataset", type=Path, help="dataset directory")
     inspect.add_argument("--json", action="store_true", help="print JSON")

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.store.check import check_dataset
 
 EXAMPLE = """example:
@@ -33,7 +32,6 @@ def add_parser(commands: Any) -> None:
             "it prints that command."
         ),
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     parser.add_argument("dataset", type=Path, help="dataset directory")
     parser.add_argument(

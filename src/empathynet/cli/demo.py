@@ -11,7 +11,6 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.leaderboard import leaderboard, leaderboard_lines
 from empathynet.labels import import_labels
 from empathynet.pipeline.build import build_dataset, read_manifest
@@ -38,7 +37,6 @@ def add_parser(commands: Any) -> None:
             "print a leaderboard, and write the HTML report (DIR/dataset/reports/index.html)."
         ),
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument(

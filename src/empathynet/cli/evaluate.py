@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.harness import score_task, write_results
 from empathynet.store.layout import require_dataset
 from empathynet.store.lock import dataset_lock
@@ -35,7 +34,6 @@ def add_parser(commands: Any) -> None:
             "results JSON (task version, dataset fingerprint, seed, file hashes)."
         ),
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     parser.add_argument("dataset", type=Path, help="dataset directory")
     parser.add_argument("task", help="task name (see `empathynet tasks ls`)")

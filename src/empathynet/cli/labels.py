@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.labels import (
     DEFAULT_TIE_RULE,
     TIE_RULES,
@@ -39,7 +38,6 @@ def add_parser(commands: Any) -> None:
             "cue group with its agreement (labels/aggregate.parquet)."
         ),
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     actions = parser.add_subparsers(dest="labels_command", metavar="ACTION", required=True)
 
@@ -49,7 +47,6 @@ def add_parser(commands: Any) -> None:
         description="Import a CSV of votes (cue_id, annotator, label[, gender, age_band]) and "
         "recompute the majority label of every cue group.",
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     importer.add_argument("dataset", type=Path, help="dataset directory")
     importer.add_argument("csv", type=Path, help="labels CSV file")

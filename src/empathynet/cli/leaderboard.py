@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.evaluate.leaderboard import leaderboard, leaderboard_lines
 
 EXAMPLE = """example:
@@ -27,7 +26,6 @@ def add_parser(commands: Any) -> None:
             "print the table (predictions and results JSON go to DATASET/reports/)."
         ),
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     parser.add_argument("dataset", type=Path, help="dataset directory")
     parser.add_argument("--split", default="test", help="split to score (default test)")

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.report import write_report
 
 EXAMPLE = """example:
@@ -36,7 +35,6 @@ def add_parser(commands: Any) -> None:
             "rejected and failed rows per reason, and the tasks. Prints the page's path."
         ),
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     parser.add_argument("dataset", type=Path, help="dataset directory")
     parser.add_argument(

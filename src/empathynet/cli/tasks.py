@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.errors import ConfigError
 from empathynet.tasks.make import SUITES, TaskRequest, make_suite, make_task
 from empathynet.tasks.mcq import DISTRACTOR_MODES
@@ -49,7 +48,6 @@ def add_parser(commands: Any) -> None:
             "as Parquet, with splits disjoint by source and speaker."
         ),
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     actions = parser.add_subparsers(dest="tasks_command", metavar="ACTION", required=True)
 
@@ -58,7 +56,6 @@ def add_parser(commands: Any) -> None:
         help="make one task, or a suite",
         description=f"Views: {', '.join(VIEW_NAMES)}; mix them with '+'.",
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     make.add_argument("dataset", type=Path, help="dataset directory")
     make.add_argument("--family", choices=FAMILIES, help="task family (or --suite)")

@@ -7,7 +7,6 @@ import json
 import sys
 from typing import Any
 
-from empathynet.cli.parsing import HelpFormatter
 from empathynet.subtitles import load_utterances
 from empathynet.timeline import format_ms
 
@@ -28,7 +27,6 @@ def add_parser(commands: Any) -> None:
             "to stderr."
         ),
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     parser.add_argument("subtitle_file", help="subtitle file, or a video with a subtitle stream")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of text")

@@ -420,22 +420,21 @@ def _length_features(
         return np.asarray(lengths[:, 0, :], dtype=np.float64)
 
     picked = options[0][np.arange(len(train_answer)), train_answer]  # (items, k)
-    out: list[FloatMatrix] = []
-    for number in (0, 1):
-        per_kind = []
-        for kind in range(options[0].shape[2]):
-            target = picked[:, kind]
-            if query[0].shape[2]:
-                model = Ridge(alpha=1e-3).fit(design(query[0]), target)
+    per_kind: tuple[list[FloatMatrix], list[FloatMatrix]] = ([], [])
+    for kind in range(options[0].shape[2]):
+        target = picked[:, kind]
+        # One fit on train per length, predicting for train and test alike.
+        model = Ridge(alpha=1e-3).fit(design(query[0]), target) if query[0].shape[2] else None
+        for number in (0, 1):
+            if model is not None:
                 predicted = model.predict(design(query[number]))
             else:
                 predicted = np.full(len(options[number]), float(target.mean()))
             residual = options[number][:, :, kind] - predicted[:, None]
             distance = np.abs(residual)
             rank = (rankdata(distance, axis=1) - 1.0) / max(distance.shape[1] - 1, 1)
-            per_kind.append(np.stack([residual, residual**2, distance, rank], axis=2))
-        out.append(np.concatenate(per_kind, axis=2))
-    return out[0], out[1]
+            per_kind[number].append(np.stack([residual, residual**2, distance, rank], axis=2))
+    return np.concatenate(per_kind[0], axis=2), np.concatenate(per_kind[1], axis=2)
 
 
 def _length_match(

@@ -237,7 +237,9 @@ class WindowDecoder(Closing):
             if threads:
                 # Must be set before the codec opens (probing decodes a frame).
                 self._stream.thread_type = "AUTO"
-            self.info = info if info is not None else inspect_container(self._container, path)
+            if info is None:
+                info = inspect_container(self._container, path, seek_mode)
+            self.info = info
         except BaseException:
             self._container.close()
             raise

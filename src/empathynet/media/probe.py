@@ -202,8 +202,12 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         return inspect_container(container, path)
 
 
-def inspect_container(container: InputContainer, path: str | os.PathLike[str]) -> MediaInfo:
-    """``probe`` on an already open container (left positioned anywhere: seek before reading)."""
+def inspect_container(
+    container: InputContainer, path: str | os.PathLike[str], seek_mode: str | None = None
+) -> MediaInfo:
+    """``probe`` on an already open container (left positioned anywhere: seek before
+    reading). ``seek_mode``: one already decided for this file (a source's recorded one):
+    the test seeks are not made again."""
     video_stream = select_video_stream(container, path)
     if video_stream.time_base is None:
         raise CorruptMediaError("video stream has no time base", path)
@@ -223,10 +227,11 @@ def inspect_container(container: InputContainer, path: str | os.PathLike[str]) -
     if duration_ms is None:
         raise CorruptMediaError("container states no duration", path)
     start_pts = video_stream.start_time or 0
-    seek_mode = _seek_mode(container, video_stream, start_time, duration_ms)
-    audio = container.streams.audio[0] if container.streams.audio else None
-    if audio is not None and seek_mode != SEEK_DECODE_THROUGH:
-        seek_mode = _worse(seek_mode, _seek_mode(container, audio, start_time, duration_ms))
+    if seek_mode is None:
+        seek_mode = _seek_mode(container, video_stream, start_time, duration_ms)
+        audio = container.streams.audio[0] if container.streams.audio else None
+        if audio is not None and seek_mode != SEEK_DECODE_THROUGH:
+            seek_mode = _worse(seek_mode, _seek_mode(container, audio, start_time, duration_ms))
 
     codec_context = video_stream.codec_context
     sar = video_stream.sample_aspect_ratio

@@ -53,8 +53,10 @@ from empathynet.store.layout import DatasetLayout, read_dataset_json, require_da
 from empathynet.store.lock import LOCK_NAME, dataset_lock
 from empathynet.store.parts import (
     DAMAGED_SUFFIX,
+    DamagedPartError,
     Warn,
     chunk_part_damage,
+    part_source,
     readable_parts,
     remove_cue_media,
     set_aside,
@@ -377,7 +379,8 @@ def _remove_build_outputs(layout: DatasetLayout) -> None:
             table = pq.read_table(layout.sources_parquet, columns=["source_id"])
             source_ids.update(str(s) for s in table.column("source_id").to_pylist() if s)
     for part in [*layout.cue_parts(), *layout.cues_dir.glob(f"part-*.parquet{DAMAGED_SUFFIX}")]:
-        source_ids.add(part.name.removeprefix("part-").split(".")[0].rsplit("-", 1)[0])
+        with contextlib.suppress(DamagedPartError):  # a name not of a part names no source
+            source_ids.add(part_source(part.with_name(part.name.removesuffix(DAMAGED_SUFFIX))))
         part.unlink(missing_ok=True)
     for source_id in source_ids:
         folder = layout.media_dir / source_id

@@ -155,6 +155,8 @@ class CueTable:
     #: the manifest rows (in part order) that make the cue table: a boolean mask when
     #: they are already in cue id order, else their indices in cue id order
     selection: pa.Array = field(repr=False)
+    #: the readable manifest parts the table was made from (a later column comes from them)
+    manifest: ds.Dataset = field(repr=False)
     loaded: dict[str, pa.ChunkedArray] = field(default_factory=dict, repr=False)
 
     @property
@@ -169,7 +171,7 @@ class CueTable:
         if name in self.table.column_names:
             return self.table.column(name)
         if name not in self.loaded:
-            self.loaded[name] = _read_selected(self.root, name, self.selection)
+            self.loaded[name] = _read_selected(self.manifest, name, self.selection)
         return self.loaded[name]
 
 
@@ -186,9 +188,9 @@ def _manifest_dataset(root: Path, warn: Warn | None = None) -> ds.Dataset:
         raise DatasetError(f"cannot read the manifest: {error}", root) from None
 
 
-def _read_selected(root: Path, name: str, selection: pa.Array) -> pa.ChunkedArray:
-    # the same parts as the scan, which told about the damaged ones
-    column = _manifest_dataset(root, lambda line: None).to_table(columns=[name]).column(name)
+def _read_selected(manifest: ds.Dataset, name: str, selection: pa.Array) -> pa.ChunkedArray:
+    # the same parts as the scan (which told about the damaged ones), not checked again
+    column = manifest.to_table(columns=[name]).column(name)
     if pa.types.is_boolean(selection.type):
         return column.filter(selection)
     return column.take(selection)
@@ -211,6 +213,7 @@ class _Scan:
     kept: dict[str, pa.ChunkedArray]
     selection: pa.Array
     digests: dict[str, bytes]
+    manifest: ds.Dataset
 
 
 def _scan(root: Path, keep: tuple[str, ...]) -> _Scan:
@@ -259,6 +262,7 @@ def _scan_sorted(root: Path, keep: tuple[str, ...]) -> _Scan:
         {name: columns[name] for name in keep},
         pa.array(mask, pa.bool_()),
         {name: digest.digest() for name, digest in digests.items()},
+        dataset,
     )
 
 
@@ -283,6 +287,7 @@ def _scan_unsorted(dataset: ds.Dataset, root: Path, keep: tuple[str, ...]) -> _S
         {name: table.column(name) for name in keep},
         selection,
         digests,
+        dataset,
     )
 
 
@@ -368,5 +373,6 @@ def load_cue_table(dataset: str | Path, views: Iterable[str] = ()) -> CueTable:
         speaker_code=dictionary_codes(speaker_keys(table.column("speaker"))),
         duration_ms=duration_ms,
         selection=scan.selection,
+        manifest=scan.manifest,
         loaded=dict(scan.kept),
     )

@@ -455,11 +455,16 @@ def content_codes(cues: CueTable, answer: tuple[str, ...]) -> Codes:
 SYLLABLE_MS = 100
 
 
+def shows_time(views: tuple[str, ...]) -> bool:
+    """Whether a task showing ``views`` shows audio or video (its items are cut)."""
+    return any(v in TIMED_VIEWS for v in views)
+
+
 def window_on_syllables(views: tuple[str, ...]) -> bool:
     """Whether the duration window is on the text's syllables: when the item shows text
     and audio or video (see the module docstring: the cut hides durations, and the
     syllables a text shows against the rate an audio shows would tell the answer)."""
-    return "text" in views and any(v in TIMED_VIEWS for v in views)
+    return "text" in views and shows_time(views)
 
 
 def window_lengths(cues: CueTable, views: tuple[str, ...]) -> Codes:
@@ -477,7 +482,7 @@ def mcq_pool(
     rows: Codes,
     answer: tuple[str, ...],
     mode: str,
-    views: tuple[str, ...] = (),
+    views: tuple[str, ...],
 ) -> DistractorPool:
     """The distractor pool of cue-table ``rows`` (the labelled cue groups); ``views``: all
     the views the task shows (they decide what its duration window is on)."""
@@ -488,7 +493,7 @@ def mcq_pool(
         identity=identity_codes(mode, cues.source_code, cues.speaker_code)[rows],
         exclusion=cues.group_code[rows],
         content=content_codes(cues, answer)[rows],
-        duration_ms=window_lengths(cues, views or answer)[rows],
+        duration_ms=window_lengths(cues, views)[rows],
     )
 
 
@@ -525,7 +530,7 @@ def build_mcq_items(
     rows = eligible[answers]
     option_rows = eligible[options]
     split_of_item = splits.split_code[rows].astype(np.int64)
-    cut = any(v in TIMED_VIEWS for v in query + answer)
+    cut = shows_time(query + answer)
     shown = shown_lengths(cues.duration_ms[option_rows]) if cut else None
 
     def build(positions: Positions) -> dict[str, pa.Array]:

@@ -350,7 +350,7 @@ def _check_mcq(
     # eligible is sorted and holds every item row and (labelled, checked above) distractor
     slot, distractor_slot = np.searchsorted(eligible, rows), np.searchsorted(eligible, distractors)
     low, high = windows.low_ms[slot][:, None], windows.high_ms[slot][:, None]
-    duration = mcq.window_lengths(cues, views)[distractors]
+    duration = pool.duration_ms[distractor_slot]  # the window's lengths, as the pool has them
     check.require(
         "distractors are in the item's duration window",
         ((duration >= low) & (duration <= high)).all(1),
@@ -373,7 +373,7 @@ def _check_mcq(
         "the spec states the length rule",
         spec.get("constraints", {}).get("length") == mcq.length_rule(views),
     )
-    if any(v in mcq.TIMED_VIEWS for v in views):
+    if mcq.shows_time(views):
         shown = mcq.shown_lengths(cues.duration_ms[options])
         check.same_column(items, "shown_ms", pa.array(shown, pa.int64()))
     else:
