@@ -165,6 +165,24 @@ def test_local_engine_runs_every_item_once(workers: int) -> None:
     assert sorted(engine.map(_task, _setup, range(7))) == [10 + i for i in range(7)]
 
 
+def test_a_closed_map_leaves_no_pool_for_the_exit_hook() -> None:
+    """Closed early (Ctrl-C in the caller), the map stops its workers and its pool's
+    manager thread, and takes the pool out of the table the interpreter's exit hook
+    wakes: waking a wound-down pool races its closing pipe ("Bad file descriptor")."""
+    from concurrent.futures import process as futures_process
+
+    before = set(futures_process._threads_wakeups)
+    engine: LocalEngine[int, int, int] = LocalEngine(2)
+    results = engine.map(_task, _setup, range(20))
+    assert next(results) >= 10
+    started = set(futures_process._threads_wakeups) - before
+    assert len(started) == 1
+    results.close()
+    (manager,) = started
+    assert not manager.is_alive()
+    assert manager not in futures_process._threads_wakeups
+
+
 def test_local_engine_refuses_zero_workers() -> None:
     with pytest.raises(ValueError):
         LocalEngine(0)

@@ -104,6 +104,8 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
     they were computing is dropped); returns once they have exited."""
     # No public way before Python 3.14 (``terminate_workers``); ``shutdown`` forgets them.
     processes: list[Any] = list((getattr(pool, "_processes", None) or {}).values())
+    # taken before ``shutdown(wait=False)``, which forgets it
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AttributeError):
@@ -113,7 +115,6 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
             process.join(timeout=30)  # its exit, even when the pool's thread reaps it
     # The pool's manager thread closes its wake-up pipe as it winds down; an interpreter
     # exit racing it would write to the closed pipe ("Bad file descriptor" traceback).
-    manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=30)
         # ... and the exit hook must not wake a pool that is gone.

@@ -37,7 +37,7 @@ or known speaker in two splits, counting the MCQ options too
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -490,18 +490,22 @@ def _option_only_features(
     return out[0], out[1]
 
 
-def mcq_shortcuts(loaded: _Loaded, seed: int) -> tuple[list[ShortcutResult], TaskData]:
-    """The shortcut audits of an MCQ task (see the module docstring)."""
+def mcq_shortcuts(
+    loaded: _Loaded, seed: int, only: Collection[str] | None = None
+) -> tuple[list[ShortcutResult], TaskData]:
+    """The shortcut audits of an MCQ task (see the module docstring); only those named
+    in ``only`` when given."""
     train = loaded.split("train")
     test = loaded.split("test")
     chance = 1.0 / test.options
+    names = [n for n in SHORTCUTS if only is None or n in only]
     if len(test) == 0:
-        return [not_run(n, chance, "the test split has no items") for n in SHORTCUTS], test
+        return [not_run(n, chance, "the test split has no items") for n in names], test
     if len(train) == 0:
         reason = "the train split has no items to learn from"
         return [
             ShortcutResult(n, SHORTCUTS[n], len(test), 0, None, chance, None, False, False, reason)
-            for n in SHORTCUTS
+            for n in names
         ], test
     rng = np.random.default_rng(seed)
     answer_train, answer_test = train.answer_index(), test.answer_index()
@@ -510,16 +514,18 @@ def mcq_shortcuts(loaded: _Loaded, seed: int) -> tuple[list[ShortcutResult], Tas
         return judge(name, int((chosen == answer_test).sum()), len(test), chance)
 
     results = []
-    features = _option_only_features(train, test, seed)
-    if isinstance(features, str):
-        results.append(not_run("option-only", chance, features))
-    else:
-        chosen = learned_choice(features[0], answer_train, features[1], rng, seed)
-        results.append(score("option-only", chosen))
+    if "option-only" in names:
+        features = _option_only_features(train, test, seed)
+        if isinstance(features, str):
+            results.append(not_run("option-only", chance, features))
+        else:
+            chosen = learned_choice(features[0], answer_train, features[1], rng, seed)
+            results.append(score("option-only", chosen))
 
-    slot_counts = np.bincount(answer_train, minlength=test.options)
-    best = int(np.argmax(slot_counts))  # lowest slot on ties
-    results.append(score("position-only", np.full(len(test), best, dtype=np.int64)))
+    if "position-only" in names:
+        slot_counts = np.bincount(answer_train, minlength=test.options)
+        best = int(np.argmax(slot_counts))  # lowest slot on ties
+        results.append(score("position-only", np.full(len(test), best, dtype=np.int64)))
 
     cues = loaded.cues
     facts_train = option_facts(train, loaded)
@@ -529,9 +535,12 @@ def mcq_shortcuts(loaded: _Loaded, seed: int) -> tuple[list[ShortcutResult], Tas
         ("identity", lambda f: _identity_features(cues, f)),
     ]
     for name, build in builders:
-        chosen = learned_choice(build(facts_train), answer_train, build(facts_test), rng, seed)
-        results.append(score(name, chosen))
+        if name in names:
+            chosen = learned_choice(build(facts_train), answer_train, build(facts_test), rng, seed)
+            results.append(score(name, chosen))
 
+    if "length-match" not in names:
+        return results, test
     length_choice, sees = _length_match(
         train, test, loaded, (facts_train, facts_test), answer_train, rng, seed
     )
@@ -611,11 +620,21 @@ def audit_task(
     seed: int = 0,
     write: bool = True,
     cues: CueTable | None = None,
+    only: Collection[str] | None = None,
 ) -> AuditReport:
     """Run every audit of ``task`` (see the module docstring); write the JSON report.
 
     ``cues``: the dataset's cue table, when the caller has loaded it already.
+    ``only``: the names of the shortcut audits to run (``SHORTCUTS``), e.g. to check
+    one of them on a dataset whose media the others would read; a report of some
+    audits only is never written (``write`` must be False).
     """
+    if only is not None:
+        unknown = sorted(set(only) - set(SHORTCUTS))
+        if unknown:
+            raise ConfigError(f"no shortcut audit {', '.join(unknown)}; known: {list(SHORTCUTS)}")
+        if write:
+            raise ConfigError("a report of some shortcut audits only is not written: write=False")
     spec = read_spec(dataset, task)
     loaded = _Loaded.read(
         dataset, task, spec, cues if cues is not None else load_cue_table(dataset)
@@ -627,7 +646,7 @@ def audit_task(
         leakage, leakage_passed = error.message, False
     notes: list[str] = []
     if spec["family"] == "mcq":
-        shortcuts, test = mcq_shortcuts(loaded, seed)
+        shortcuts, test = mcq_shortcuts(loaded, seed, only)
         options: int | None = test.options
         chance: float | None = 1.0 / test.options
         items = len(test)

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from empathynet.errors import DatasetError
 from empathynet.labels.taxonomy import DEFAULT_TAXONOMY, Taxonomy, load_taxonomy
 from empathynet.store.layout import DatasetLayout, require_dataset
-from empathynet.store.parts import readable_parts
+from empathynet.store.parts import read_manifest
 
 
 @dataclass(frozen=True)
@@ -61,12 +60,7 @@ def read_manifest_columns(root: str | Path, columns: Sequence[str]) -> pa.Table:
     Reads only those columns, so it stays fast on manifests of millions of rows. A
     damaged part is skipped with one line on stderr (``store/parts.py``).
     """
-    layout = require_dataset(root)
-    layout.require_cue_parts()
-    tables = [table for _, table in readable_parts(layout, columns)]
-    if not tables:
-        raise DatasetError("the dataset has no readable manifest part", layout.root)
-    return pa.concat_tables(tables)
+    return read_manifest(require_dataset(root), columns)
 
 
 def cue_statuses(root: str | Path) -> dict[str, str]:

@@ -9,11 +9,14 @@ Readers skip a damaged part with a one-line warning; the build moves it aside as
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -34,6 +37,10 @@ REQUIRED_CUE_COLUMNS: tuple[str, ...] = (
     "reason",
     "error",
 )
+
+#: Threads that read parts, and how many parts are read ahead of the one yielded.
+_READERS = 2
+_READ_AHEAD = 16
 
 #: The suffix a damaged part is moved aside with (``cue_parts`` no longer lists it).
 DAMAGED_SUFFIX = ".damaged"
@@ -123,19 +130,76 @@ def read_part(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
     return table
 
 
+def _checked(path: Path, columns: Sequence[str] | None) -> pa.Table | DamagedPartError:
+    try:
+        return read_part(path, columns)
+    except DamagedPartError as error:
+        return error
+
+
 def readable_parts(
     layout: DatasetLayout, columns: Sequence[str] | None = None, warn: Warn | None = None
 ) -> Iterator[tuple[Path, pa.Table]]:
     """Each committed manifest part that is not damaged, with its table, in name order;
-    each damaged one is skipped with one line to ``warn`` (default: stderr)."""
+    each damaged one is skipped with one line to ``warn`` (default: stderr).
+
+    Parts are read and checked a few at a time on ``_READERS`` threads (Parquet reading
+    releases the GIL; a dataset has thousands of small parts), yielded in order.
+    """
     say = warn or warn_on_stderr
-    for part in layout.cue_parts():
-        try:
-            table = read_part(part, columns)
-        except DamagedPartError as error:
-            say(skipped_line(error))
-            continue
-        yield part, table
+    with ThreadPoolExecutor(max_workers=_READERS) as pool:
+        pending: deque[tuple[Path, Future[pa.Table | DamagedPartError]]] = deque()
+        parts = iter(layout.cue_parts())
+        while True:
+            for part in itertools.islice(parts, _READ_AHEAD - len(pending)):
+                pending.append((part, pool.submit(_checked, part, columns)))
+            if not pending:
+                return
+            part, future = pending.popleft()
+            read = future.result()
+            if isinstance(read, DamagedPartError):
+                say(skipped_line(read))
+                continue
+            yield part, read
+
+
+def manifest_tables(
+    layout: DatasetLayout,
+    columns: Sequence[str] | None = None,
+    warn: Warn | None = None,
+    *,
+    min_rows: int = 1 << 16,
+    readable: list[Path] | None = None,
+) -> Iterator[pa.Table]:
+    """The rows of every readable part (``readable_parts``) in part order, as tables of
+    at least ``min_rows`` rows each (the last may hold fewer), each one contiguous.
+    Appends each readable part to ``readable`` when given. ``DatasetError`` when the
+    dataset has no manifest part, or none is readable."""
+    layout.require_cue_parts()
+    gathered: list[pa.Table] = []
+    rows = 0
+    found = False
+    for part, table in readable_parts(layout, columns, warn):
+        found = True
+        if readable is not None:
+            readable.append(part)
+        gathered.append(table)
+        rows += table.num_rows
+        if rows >= min_rows:
+            yield pa.concat_tables(gathered, promote_options="default").combine_chunks()
+            gathered, rows = [], 0
+    if not found:
+        raise DatasetError("the dataset has no readable manifest part", layout.root)
+    if gathered:
+        yield pa.concat_tables(gathered, promote_options="default").combine_chunks()
+
+
+def read_manifest(
+    layout: DatasetLayout, columns: Sequence[str] | None = None, warn: Warn | None = None
+) -> pa.Table:
+    """The given columns (default all) of every row of the readable parts, in part order
+    (``manifest_tables``)."""
+    return pa.concat_tables(list(manifest_tables(layout, columns, warn)), promote_options="default")
 
 
 def chunk_part_damage(path: Path, cue_ids: Sequence[str]) -> DamagedPartError | None:

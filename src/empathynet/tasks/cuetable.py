@@ -32,7 +32,7 @@ from empathynet.labels.aggregate import read_aggregate
 from empathynet.labels.store import LabelsLayout, dataset_taxonomy
 from empathynet.labels.taxonomy import Taxonomy, taxonomy_yaml
 from empathynet.store.layout import DatasetLayout, require_dataset
-from empathynet.store.parts import Warn, readable_parts
+from empathynet.store.parts import manifest_tables
 from empathynet.tasks.views import VIEWS, view
 
 #: Columns every cue table holds in memory; view columns (``VIEWS``) are read on demand.
@@ -175,13 +175,7 @@ class CueTable:
         return self.loaded[name]
 
 
-def _manifest_dataset(root: Path, warn: Warn | None = None) -> ds.Dataset:
-    layout = DatasetLayout(root)
-    layout.require_cue_parts()
-    # A damaged part is left out with one line to ``warn`` (default: stderr).
-    parts = [part for part, _ in readable_parts(layout, ["cue_id"], warn)]
-    if not parts:
-        raise DatasetError("the dataset has no readable manifest part", root)
+def _parts_dataset(parts: list[Path], root: Path) -> ds.Dataset:
     try:
         return ds.dataset([str(p) for p in parts], format="parquet")
     except (OSError, pa.ArrowInvalid) as error:
@@ -226,31 +220,37 @@ def _scan(root: Path, keep: tuple[str, ...]) -> _Scan:
 
 
 def _scan_sorted(root: Path, keep: tuple[str, ...]) -> _Scan:
-    dataset = _manifest_dataset(root)
+    layout = DatasetLayout(root)
     names = (*BASE_COLUMNS, *VIEW_COLUMNS)
     digests = {name: _ColumnDigest(name) for name in names}
     kept: dict[str, list[pa.Array]] = {name: [] for name in (*BASE_COLUMNS, *keep)}
     masks: list[npt.NDArray[np.bool_]] = []
     last_id: str | None = None
-    for batch in dataset.to_batches(columns=["status", *names], batch_size=_BATCH_ROWS):
+    # A damaged part is left out with one line on stderr; later columns are read from
+    # the parts this scan read (``readable``), not checked again.
+    readable: list[Path] = []
+    for batch in manifest_tables(
+        layout, ["status", *names], min_rows=_BATCH_ROWS, readable=readable
+    ):
         accepted = pc.equal(batch.column("status"), "accepted")
         masks.append(np.asarray(pc.fill_null(accepted, False).to_numpy(zero_copy_only=False)))
         chosen = batch.filter(accepted)
         if chosen.num_rows == 0:
             continue
         ids = chosen.column("cue_id")
-        _duplicate(ids, root)
+        _duplicate(ids.combine_chunks(), root)
         ordered = bool(pc.all(pc.greater(ids[1:], ids[:-1])).as_py() is not False)
         if not ordered or (last_id is not None and ids[0].as_py() <= last_id):
             # Real manifests come in cue id order (parts named by source and chunk);
             # anything else is read again whole and sorted.
-            return _scan_unsorted(dataset, root, keep)
+            return _scan_unsorted(_parts_dataset(readable, root), root, keep)
         last_id = ids[-1].as_py()
         for name in names:
             digests[name].update(chosen.column(name))
         for name, chunks in kept.items():
-            chunks.append(chosen.column(name))
+            chunks.extend(chosen.column(name).chunks)
     mask = np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+    dataset = _parts_dataset(readable, root)
     schema = dataset.schema
     columns = {
         name: pa.chunked_array(chunks, type=schema.field(name).type)

@@ -300,6 +300,65 @@ def write_synthetic_dataset(
     return SyntheticDataset(root, truth, tuple(rejected_ids))
 
 
+def write_speech_nuclei(root: str | Path, seed: int = 0) -> int:
+    """Stand in for the blurred audio of every accepted cue group of a synthetic dataset
+    at a scale where writing real audio would not fit a test: an empty file at each
+    ``audio_blur_path`` and, in the syllable-nuclei cache the length audits read
+    (``evaluate.lengths.NUCLEI_CACHE``), nucleus times as speech gives them. Each person
+    has a detection ratio (uniform in 0.7-0.95: the detector misses some syllables);
+    a sentence's nuclei are a binomial draw of its text's syllables at that ratio,
+    evenly spread over its duration with jitter. So the nuclei count follows the text
+    length and the duration, as on real speech. Returns the number of files.
+
+    The files are not audio: a count not found in the cache raises when its file is
+    read, so nothing is counted from them silently.
+    """
+    from empathynet.evaluate.lengths import NUCLEI_CACHE
+    from empathynet.labels.store import read_manifest_columns
+    from empathynet.tasks.views import text_syllables
+
+    root = Path(root)
+    layout = DatasetLayout(root)
+    columns = ["status", "speaker", "source_id", "start_ms", "end_ms", "text", "audio_blur_path"]
+    manifest = read_manifest_columns(root, columns).to_pylist()
+    rng = np.random.default_rng((seed, 11))
+    ratio: dict[str, float] = {}
+    paths, sizes, mtimes, times = [], [], [], []
+    for row in manifest:
+        relative = row["audio_blur_path"]
+        if row["status"] != "accepted" or not relative:
+            continue
+        person = f"{row['source_id']}/{row['speaker'] or ''}"
+        if person not in ratio:
+            ratio[person] = float(rng.uniform(0.7, 0.95))
+        count = int(rng.binomial(text_syllables(row["text"] or ""), ratio[person]))
+        seconds = (row["end_ms"] - row["start_ms"]) / 1000
+        step = seconds / max(count, 1)
+        spread = (np.arange(count) + 0.5) * step + rng.normal(0, 0.15 * step, count)
+        path = layout.resolve(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+        status = path.stat()
+        paths.append(relative)
+        sizes.append(status.st_size)
+        mtimes.append(status.st_mtime_ns)
+        times.append(sorted(float(t) for t in np.clip(spread, 0.0, seconds)))
+    order = sorted(range(len(paths)), key=paths.__getitem__)
+    (root / NUCLEI_CACHE).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_table(
+        root / NUCLEI_CACHE,
+        pa.table(
+            {
+                "path": pa.array([paths[i] for i in order], pa.string()),
+                "bytes": pa.array([sizes[i] for i in order], pa.int64()),
+                "mtime_ns": pa.array([mtimes[i] for i in order], pa.int64()),
+                "nuclei_s": pa.array([times[i] for i in order], pa.list_(pa.float32())),
+            }
+        ),
+    )
+    return len(paths)
+
+
 def _write_media(layout: DatasetLayout, table: pa.Table, rng: np.random.Generator) -> None:
     """Small real files for every path of every row (JPEG, WAV, MP4)."""
     for row in table.to_pylist():
