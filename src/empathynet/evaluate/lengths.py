@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from empathynet.blur.prosody import syllable_nuclei
-from empathynet.media.audio import read_wav
+from empathynet.media.audio import read_wav_mono
 from empathynet.store.atomic import atomic_write_with
 from empathynet.store.layout import safe_join
 from empathynet.tasks.views import text_syllables
@@ -88,8 +88,7 @@ class NucleiCounts:
         cached = self.known.get(relative)
         if cached is not None and cached[:2] == (status.st_size, status.st_mtime_ns):
             return cached[2]
-        samples, rate = read_wav(path)
-        mono = np.asarray(samples.mean(axis=1) if samples.ndim == 2 else samples, np.float64)
+        mono, rate = read_wav_mono(path)
         found = tuple(float(t) for t in syllable_nuclei(mono, rate)) if mono.size else ()
         self.known[relative] = (status.st_size, status.st_mtime_ns, found)
         self.changed = True

@@ -37,6 +37,7 @@ from typing import Any, cast
 
 import av.error
 import numpy as np
+import numpy.typing as npt
 from av.audio.frame import AudioFrame
 from av.audio.resampler import AudioResampler
 from av.audio.stream import AudioStream
@@ -558,3 +559,10 @@ def read_wav(path: str | os.PathLike[str]) -> tuple[FloatArray, int]:
     if channels > 1:
         values = values.reshape(-1, channels)
     return values, rate
+
+
+def read_wav_mono(path: str | os.PathLike[str]) -> tuple[npt.NDArray[np.float64], int]:
+    """``read_wav`` with the channels averaged: ``(samples (n,) float64, sample_rate)``."""
+    samples, rate = read_wav(path)
+    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    return np.asarray(mono, dtype=np.float64), rate

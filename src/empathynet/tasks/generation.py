@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from PIL import Image
 
 from empathynet.errors import ConfigError, CorruptMediaError
-from empathynet.media.audio import read_wav
+from empathynet.media.audio import read_wav_mono
 from empathynet.store.layout import safe_join
 from empathynet.tasks.cuetable import CueTable
 from empathynet.tasks.items import FamilyItems, Positions, order_by_split, shared_columns
@@ -168,8 +168,7 @@ def resample(
 
 def audio_target(path: Path, duration_ms: int) -> npt.NDArray[np.uint8]:
     """The audio representation of a WAV file: 8 kHz mu-law, ``8 * duration_ms`` codes."""
-    samples, rate = read_wav(path)
-    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    mono, rate = read_wav_mono(path)
     at_8k = resample(mono, rate, AUDIO_RATE)
     length = ms_to_samples(duration_ms, AUDIO_RATE)
     fitted = np.zeros(length, dtype=np.float64)

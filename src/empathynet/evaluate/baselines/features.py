@@ -38,7 +38,7 @@ from PIL import Image
 
 from empathynet.blur.prosody import level_track, pitch_track, syllable_nuclei
 from empathynet.errors import ConfigError, CorruptMediaError, MissingDependencyError
-from empathynet.media.audio import read_wav
+from empathynet.media.audio import read_wav_mono
 from empathynet.store.layout import safe_join
 
 FloatMatrix = npt.NDArray[np.float64]
@@ -151,8 +151,7 @@ class SentenceEmbedding(Featurizer):
 def prosody_vector(path: Path, shown_ms: int | None = None) -> FloatMatrix:
     """The 12 prosody features of one WAV file (see the module docstring); of its first
     ``shown_ms`` only when given (an item that shows only that much)."""
-    samples, rate = read_wav(path)
-    mono = np.asarray(samples.mean(axis=1) if samples.ndim == 2 else samples, dtype=np.float64)
+    mono, rate = read_wav_mono(path)
     if shown_ms is not None:
         mono = mono[: shown_ms * rate // 1000]
     duration_s = len(mono) / rate
