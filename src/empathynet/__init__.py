@@ -1,7 +1,15 @@
-"""EmpathyNet: videos with subtitles -> a multimodal benchmark of empathy cues."""
+"""EmpathyNet: videos with subtitles -> a multimodal benchmark of empathy cues.
 
-from empathynet.errors import EmpathyNetError
+import empathynet
+dataset = empathynet.open_dataset("my-dataset")   # see empathynet.store.dataset
+for cue in dataset.cues():
+    samples, rate = cue.load_audio()               # blurred audio
+"""
 
 __version__ = "0.1.0"
 
-__all__ = ["EmpathyNetError", "__version__"]
+# after __version__: the modules below read it
+from empathynet.errors import EmpathyNetError
+from empathynet.store.dataset import Cue, Dataset, open_dataset
+
+__all__ = ["Cue", "Dataset", "EmpathyNetError", "__version__", "open_dataset"]
