@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,11 +30,13 @@ import pyarrow.parquet as pq
 
 from empathynet.data.models import CUE_STATUSES, CueGroup, Source
 from empathynet.data.schemas import table_to_records
-from empathynet.errors import ConfigError, CorruptMediaError, DatasetError
-from empathynet.store.layout import DatasetLayout, read_dataset_json, require_dataset
+from empathynet.errors import ConfigError, DatasetError
+from empathynet.store.layout import read_dataset_json, require_dataset
+from empathynet.store.media import Image, load_audio, load_clip, load_images
 from empathynet.store.parts import Warn, readable_parts
 
-Image = npt.NDArray[np.uint8]
+if TYPE_CHECKING:
+    from empathynet.tasks.access import Task
 
 #: Columns every cue record reads, whatever ``columns`` asks for.
 _ALWAYS = ("cue_id", "source_id", "start_ms", "end_ms", "text", "status")
@@ -47,10 +49,10 @@ class Cue(CueGroup):
     #: the dataset root its media paths are relative to
     dataset_root: Path | None = None
 
-    def _path(self, relative: str | None, what: str) -> Path:
+    def _relative(self, relative: str | None, what: str) -> str:
         if not relative:
             raise DatasetError(f"cue {self.cue_id} has no {what}", self._root())
-        return DatasetLayout(self._root()).resolve(relative)
+        return relative
 
     def _root(self) -> Path:
         if self.dataset_root is None:
@@ -60,43 +62,23 @@ class Cue(CueGroup):
     def load_audio(self, blurred: bool = True) -> tuple[npt.NDArray[np.float32], int]:
         """The cue group's audio: ``(samples, sample_rate)``, float32 in [-1, 1), shape
         ``(n,)`` for mono. The blurred audio by default; ``blurred=False`` for the raw."""
-        from empathynet.media.audio import read_wav
-
         relative = self.audio_blur_path if blurred else self.audio_path
-        path = self._path(relative, "blurred audio" if blurred else "raw audio")
-        return read_wav(path)
+        return load_audio(
+            self._root(), self._relative(relative, "blurred audio" if blurred else "raw audio")
+        )
 
     def load_stills(self, face: bool = False) -> list[Image]:
         """The stills (``face=True``: the face crops), each an H x W x 3 uint8 array."""
-        from PIL import Image as PILImage
-
         paths = self.face_crop_paths if face else self.still_paths
-        what = "face crops" if face else "stills"
         if not paths:
-            raise DatasetError(f"cue {self.cue_id} has no {what}", self._root())
-        images = []
-        for relative in paths:
-            path = self._path(relative, what)
-            try:
-                with PILImage.open(path) as image:
-                    images.append(np.asarray(image.convert("RGB"), dtype=np.uint8))
-            except OSError as error:
-                raise CorruptMediaError(f"cannot read image: {error}", path) from None
-        return images
+            raise DatasetError(
+                f"cue {self.cue_id} has no {'face crops' if face else 'stills'}", self._root()
+            )
+        return load_images(self._root(), paths)
 
     def load_face_clip(self) -> npt.NDArray[np.uint8]:
         """Every frame of the face clip: a frames x H x W x 3 uint8 array."""
-        import av
-
-        path = self._path(self.face_clip_path, "face clip")
-        try:
-            with av.open(str(path)) as container:
-                frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-        except (OSError, av.FFmpegError) as error:
-            raise CorruptMediaError(f"cannot read face clip: {error}", path) from None
-        if not frames:
-            raise CorruptMediaError("face clip has no frames", path)
-        return np.stack(frames)
+        return load_clip(self._root(), self._relative(self.face_clip_path, "face clip"))
 
 
 class Dataset:
@@ -205,6 +187,12 @@ class Dataset:
         if not folder.is_dir():
             return []
         return sorted(p.parent.name for p in folder.glob("*/spec.yaml"))
+
+    def task(self, name: str) -> Task:
+        """Task ``name`` (``tasks/<name>/``): its spec and splits (``tasks/access.py``)."""
+        from empathynet.tasks.access import Task
+
+        return Task.open(self.root, name)
 
 
 def open_dataset(path: str | Path) -> Dataset:
