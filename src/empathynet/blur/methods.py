@@ -56,7 +56,7 @@ class BlurMethod(ABC):
         """
 
 
-BLUR_METHODS: Registry[type[BlurMethod]] = Registry("blur method")
+BLUR_METHODS: Registry[type[BlurMethod]] = Registry("blur method", "empathynet.blur_methods")
 
 
 def blur_pitch(samples: Any, sample_rate: int, config: BlurConfig | None = None) -> PitchTrack:

@@ -18,7 +18,10 @@ Headline metrics per family:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +39,7 @@ from empathynet.evaluate.metrics import Figure
 from empathynet.evaluate.predictions import (
     Predictions,
     load_predictions,
+    predictions_from_rows,
     task_classes,
     task_options,
 )
@@ -175,6 +179,49 @@ def score_task(
     ``bootstrap`` resamples (0: no intervals) from a generator seeded with ``seed``;
     the same inputs and seed give the same figures.
     """
+    path = Path(predictions_path)
+
+    def read(spec: dict[str, Any], item_ids: pa.Array, label: str) -> Predictions:
+        return load_predictions(path, spec, item_ids=item_ids, items_label=label)
+
+    return _score(dataset, task_name, read, split, seed, bootstrap, lambda: file_sha256(path))
+
+
+def score_rows(
+    dataset: str | Path,
+    task_name: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    name: str = "<in-memory predictions>",
+    split: str = "test",
+    seed: int = 0,
+    bootstrap: int = 1000,
+) -> Results:
+    """``score_task`` for prediction rows held in memory (dicts with ``item_id`` and one
+    prediction field, as a prediction file's lines): nothing is written. ``name`` stands
+    for the file in messages and in the results; their SHA-256 is that of the rows as
+    JSON Lines."""
+
+    def read(spec: dict[str, Any], item_ids: pa.Array, label: str) -> Predictions:
+        return predictions_from_rows(rows, spec, name=name, item_ids=item_ids, items_label=label)
+
+    def digest() -> str:
+        text = "".join(json.dumps(dict(r), sort_keys=True, default=str) + "\n" for r in rows)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    return _score(dataset, task_name, read, split, seed, bootstrap, digest, name)
+
+
+def _score(
+    dataset: str | Path,
+    task_name: str,
+    read: Callable[[dict[str, Any], pa.Array, str], Predictions],
+    split: str,
+    seed: int,
+    bootstrap: int,
+    digest: Callable[[], str],
+    name: str | None = None,
+) -> Results:
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; splits: {list(SPLITS)}")
     if not isinstance(seed, int) or seed < 0:
@@ -188,12 +235,8 @@ def score_task(
     truth, items_sha256 = _truth(layout, split, family, spec)
     if truth.num_rows == 0:
         raise DatasetError(f"the {split} split of task {task_name!r} has no items", root)
-    path = Path(predictions_path)
-    predictions = load_predictions(
-        path,
-        spec,
-        item_ids=truth.column("item_id").combine_chunks(),
-        items_label=f"the {split} split of task {task_name!r}",
+    predictions = read(
+        spec, truth.column("item_id").combine_chunks(), f"the {split} split of task {task_name!r}"
     )
     rng = np.random.default_rng(seed)
     values = _column(truth, _TRUTH_COLUMN[family])
@@ -222,8 +265,8 @@ def score_task(
         split=split,
         items=truth.num_rows,
         predictions={
-            "file": str(path),
-            "sha256": file_sha256(path),
+            "file": name if name is not None else str(predictions.path),
+            "sha256": digest(),
             "field": predictions.field,
         },
         metrics=figures,

@@ -32,7 +32,7 @@ import bisect
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -151,6 +151,45 @@ def load_predictions(
     if item_ids is not None:
         predictions = _align(predictions, item_ids, locate, items_label)
     return predictions
+
+
+def predictions_from_rows(
+    rows: Sequence[Mapping[str, Any]],
+    spec: dict[str, Any],
+    *,
+    name: str,
+    item_ids: pa.Array | Sequence[str] | None = None,
+    items_label: str = "the scored split",
+) -> Predictions:
+    """Check prediction rows held in memory (dicts as a prediction file's lines) for the
+    task ``spec``, as ``load_predictions`` checks a file; ``name`` stands for the file
+    in messages (e.g. "<predictions of my-model>")."""
+    path = Path(name)
+    family = str(spec["family"])
+    if family not in FIELDS:
+        raise PredictionError(f"unknown task family {_shown(family)}", path)
+    if not rows:
+        raise PredictionError("no predictions", path)
+    lines = [
+        (number + 1, json.dumps(dict(row), allow_nan=True, default=_plain).encode())
+        for number, row in enumerate(rows)
+    ]
+    table = _read_jsonl_lines(path, lines, family, where="row")
+
+    def locate(row: int) -> str:
+        return f"row {row + 1}"
+
+    predictions = _check(table, path, spec, locate)
+    if item_ids is not None:
+        predictions = _align(predictions, item_ids, locate, items_label)
+    return predictions
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars and arrays as JSON values (a model's outputs often are)."""
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not a prediction value")
 
 
 # --- reading -------------------------------------------------------------------------
@@ -358,14 +397,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _read_jsonl_lines(path: Path, batch: list[tuple[int, bytes]], family: str) -> pa.Table:
+def _read_jsonl_lines(
+    path: Path, batch: list[tuple[int, bytes]], family: str, where: str = "line"
+) -> pa.Table:
     """Parse a batch line by line, checking each value's JSON type; returns typed columns."""
     fields = FIELDS[family]
     rows: list[dict[str, Any]] = []
     for number, raw in batch:
 
         def fail(message: str, number: int = number) -> NoReturn:
-            raise PredictionError(message, path, f"line {number}")
+            raise PredictionError(message, path, f"{where} {number}")
 
         try:
             row = json.loads(raw, object_pairs_hook=_no_duplicate_keys)

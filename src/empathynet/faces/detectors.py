@@ -204,7 +204,7 @@ class FaceDetector(Closing):
         """Boxes in a contiguous RGB frame no wider than ``detection_width``."""
 
 
-DETECTORS: Registry[type[FaceDetector]] = Registry("face detector")
+DETECTORS: Registry[type[FaceDetector]] = Registry("face detector", "empathynet.detectors")
 
 
 def create_detector(config: FaceConfig | None = None) -> FaceDetector:

@@ -86,8 +86,10 @@ class TaskSplit:
         values: dict[str, Any] = self.items.slice(index, 1).to_pylist()[0]
         return values
 
-    def load(self, index: int) -> dict[str, Any]:
-        """Item ``index`` with its media loaded (see the module docstring)."""
+    def load(self, index: int, truth: bool = True) -> dict[str, Any]:
+        """Item ``index`` with its media loaded (see the module docstring);
+        ``truth=False`` leaves out the answer (``label_index``, ``label``,
+        ``answer_index``), as a model under evaluation gets it."""
         row = self.row(index)
         root, family = self.task.root, self.task.family
         shown = row.get("shown_ms")
@@ -98,7 +100,7 @@ class TaskSplit:
             if rate is not None:
                 item["sample_rate"] = rate
         item["query"] = query
-        if family == "classification":
+        if family == "classification" and truth:
             index_value = row.get("label_index")
             item["label_index"] = -1 if index_value is None else int(index_value)
             item["label"] = row.get("label")
@@ -113,7 +115,8 @@ class TaskSplit:
                         item["sample_rate"] = rate
                 options[view] = loaded
             item["options"] = options
-            item["answer_index"] = int(row["answer_index"])
+            if truth:
+                item["answer_index"] = int(row["answer_index"])
             if shown is not None:
                 item["shown_ms"] = int(shown)
         elif family == "generation":

@@ -169,7 +169,7 @@ class Baseline(ABC):
         """One prediction row per item of ``data``, in item order."""
 
 
-BASELINES: Registry[type[Baseline]] = Registry("baseline")
+BASELINES: Registry[type[Baseline]] = Registry("baseline", "empathynet.baselines")
 
 
 def require_items(data: TaskData, at_least: int = 1) -> None:
