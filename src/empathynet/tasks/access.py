@@ -296,7 +296,7 @@ def collate(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
       batch x 5 x H x W x 3 (a list when sizes differ); audio and clips as
       ``{"values": batch x longest x ..., "lengths": batch}`` padded with zeros;
     * ``options`` (MCQ): ``{view: [batch per option slot]}``, each as the query's;
-      ``answer_index``: int64 tensor;
+      ``answer_index``: int64 tensor (when the items carry it);
     * ``label_index`` (classification): int64 tensor (-1: no label);
     * ``target`` (generation): ``{"values": batch x longest uint8, "lengths": batch}``;
     * ``item_id``, ``cue_id``: lists; ``sample_rate``: the audio's rate (one for a batch).
@@ -323,6 +323,7 @@ def collate(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             view: [_batch_view(view, [i["options"][view][s] for i in items]) for s in range(slots)]
             for view in items[0]["options"]
         }
+    if "answer_index" in items[0]:  # not for a model under evaluation
         batch["answer_index"] = torch.tensor([i["answer_index"] for i in items], dtype=torch.int64)
     if "label_index" in items[0]:
         batch["label_index"] = torch.tensor([i["label_index"] for i in items], dtype=torch.int64)
