@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from empathynet.labels import import_labels
-from empathynet.testing.demo_labels import (
+from empathynet.demo.labels import (
     ANNOTATORS,
     DEMO_VOTES,
     demo_label_rows,
     write_demo_labels,
 )
+from empathynet.labels import import_labels
 from empathynet.testing.synthetic import write_synthetic_dataset
 
 

@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     from empathynet.cli import blur as blur_cmd
     from empathynet.cli import build as build_cmd
     from empathynet.cli import check as check_cmd
+    from empathynet.cli import classes as classes_cmd
     from empathynet.cli import demo as demo_cmd
     from empathynet.cli import evaluate as evaluate_cmd
     from empathynet.cli import labels as labels_cmd
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     check_cmd.add_parser(commands)
     blur_cmd.add_parser(commands)
     labels_cmd.add_parser(commands)
+    classes_cmd.add_parser(commands)
     tasks_cmd.add_parser(commands)
     evaluate_cmd.add_parser(commands)
     baseline_cmd.add_parser(commands)

@@ -21,6 +21,7 @@ EXAMPLE = """example:
       --options 4 --seed 1 --distractors same-speaker
   empathynet tasks make my-dataset --family generation --query stills --answer text
   empathynet tasks make my-dataset --suite standard --seed 0
+  empathynet tasks make my-dataset --family classification --query text --min-confidence 0.6
   empathynet tasks ls my-dataset
   empathynet tasks validate my-dataset mcq-stills+text-to-audio_blur
 """
@@ -99,6 +100,14 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="MCQ: allow audio_raw (it carries the spoken words)",
     )
+    make.add_argument(
+        "--min-confidence",
+        type=float,
+        metavar="X",
+        help="classification / mcq: use only cue groups whose label confidence (majority "
+        "share, or Dawid-Skene posterior: see labels aggregate --method) is >= X (0-1); "
+        "labels without votes are then left out too; the spec records the rule and count",
+    )
     make.add_argument("--suite", choices=sorted(SUITES), help="make a whole suite instead")
     make.add_argument(
         "--overwrite", action="store_true", help="replace a task made with another request"
@@ -130,7 +139,13 @@ def run_make(args: argparse.Namespace) -> int:
     if args.suite:
         if args.family or args.query or args.answer or args.name:
             raise ConfigError("--suite makes its own tasks: drop --family/--query/--answer/--name")
-        result = make_suite(args.dataset, args.suite, seed=args.seed, overwrite=args.overwrite)
+        result = make_suite(
+            args.dataset,
+            args.suite,
+            seed=args.seed,
+            overwrite=args.overwrite,
+            min_confidence=args.min_confidence,
+        )
         print("\n".join(result.lines()))
         return 0
     if not args.family or not args.query:
@@ -147,6 +162,7 @@ def run_make(args: argparse.Namespace) -> int:
         duration_tolerance_min_ms=args.duration_tolerance_ms,
         split_ratios=args.split_ratios,
         allow_leaking_views=args.allow_leaking_views,
+        min_confidence=args.min_confidence,
     )
     made = make_task(args.dataset, request, overwrite=args.overwrite)
     print(made.line())

@@ -1,4 +1,6 @@
-"""Importing annotation votes: ``cue_id, annotator, label[, gender, age_band]`` CSV files.
+"""Importing annotation votes: ``cue_id, annotator, label[, gender, age_band, time]`` CSV
+files, and the one "add a round of votes" path that every format (CSV, Label Studio's JSON
+export: ``labels.labelstudio``) goes through.
 
 Every vote is kept in ``labels/votes.parquet`` (one row per vote, with the file and line
 it came from). An imported file is one annotation **round**, identified by the SHA-256
@@ -14,8 +16,19 @@ of its bytes. The rule that makes imports idempotent:
 
 A file is checked completely before anything is written: an unknown column, an
 unknown or rejected cue id, a label outside the taxonomy, an attribute value outside
-the taxonomy's lists, an empty field or the same annotator twice on one cue gives a
-``LabelFileError`` naming the file and line. Writes are atomic (votes, then aggregate).
+the taxonomy's lists, an empty field, a bad ``time`` or the same annotator twice on one
+cue gives a ``LabelFileError`` naming the file and line. Writes are atomic (votes, then
+aggregate).
+
+``time`` (optional, ISO 8601, e.g. ``2026-05-01T12:30:00Z``) is when the vote was given;
+a time without a UTC offset is taken as UTC. It is kept in ``voted_at`` (UTC, ms; null
+when not given). Votes files written before that column existed read with it null.
+
+An **annotation sheet** (``export_label_sheet``) is a CSV with one row per accepted cue
+group: ``cue_id, annotator, label, gender, age_band, time`` (empty, to fill) followed by
+context columns (text, non-verbal tags, media paths relative to the dataset). The import
+ignores the context columns and skips rows whose ``annotator`` and ``label`` are both
+empty (cue groups the annotator left unlabelled), so a filled sheet imports as it is.
 """
 
 from __future__ import annotations
@@ -23,8 +36,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,15 +54,32 @@ from empathynet.labels.aggregate import (
     read_aggregate,
     write_aggregate,
 )
-from empathynet.labels.store import LabelsLayout, cue_statuses, dataset_taxonomy
+from empathynet.labels.store import (
+    LabelsLayout,
+    cue_statuses,
+    dataset_taxonomy,
+    read_manifest_columns,
+)
 from empathynet.labels.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
-from empathynet.store.atomic import atomic_write_table
+from empathynet.store.atomic import atomic_write_bytes, atomic_write_table
 from empathynet.store.hashing import file_sha256
-from empathynet.store.layout import require_dataset
+from empathynet.store.layout import require_dataset, safe_join
 from empathynet.store.lock import writes_dataset
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("cue_id", "annotator", "label")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("gender", "age_band")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("gender", "age_band", "time")
+#: Context columns of an annotation sheet (``export_label_sheet``), ignored on import.
+SHEET_CONTEXT_COLUMNS: tuple[str, ...] = (
+    "text",
+    "nonverbal",
+    "speaker",
+    "start_ms",
+    "end_ms",
+    "still_paths",
+    "face_clip_path",
+    "audio_blur_path",
+    "audio_path",
+)
 
 VOTE_SCHEMA = pa.schema(
     [
@@ -58,18 +91,21 @@ VOTE_SCHEMA = pa.schema(
         ("round", pa.string(), False),  #: SHA-256 (hex) of the imported file's bytes
         ("round_index", pa.int32(), False),  #: 1 for the first round imported, then 2, ...
         ("file", pa.string(), False),  #: the imported file's name
-        ("line", pa.int32(), False),  #: line of the vote in that file
+        ("line", pa.int32(), False),  #: CSV: the vote's line; Label Studio: the task's position
+        ("voted_at", pa.timestamp("ms", tz="UTC")),  #: when the vote was given (null: unknown)
     ]
 )
 
 
 class LabelFileError(EmpathyNetError):
-    """A labels CSV file has a problem; the message names the file and line."""
+    """A labels file (CSV or Label Studio export) has a problem; the message names the file
+    and the line or task."""
 
 
 @dataclass(frozen=True)
 class Vote:
-    """One annotator's vote on one cue group, as read from a CSV line."""
+    """One annotator's vote on one cue group, as read from a CSV line or a Label Studio
+    annotation (``line``: the task's 1-based position in the export)."""
 
     cue_id: str
     annotator: str
@@ -77,11 +113,12 @@ class Vote:
     gender: str | None
     age_band: str | None
     line: int
+    voted_at: datetime | None = None  #: timezone-aware (UTC) when known
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What one ``import_labels`` call did."""
+    """What one import (``import_labels``, ``import_label_studio``, ``import_votes``) did."""
 
     file: str
     round: str  #: SHA-256 of the file
@@ -115,6 +152,18 @@ def _clean(value: str | None) -> str:
     return (value or "").strip()
 
 
+def parse_vote_time(value: str) -> datetime:
+    """An ISO 8601 time -> an aware UTC datetime truncated to ms (no offset: taken as UTC).
+
+    Raises ``ValueError`` when ``value`` is not ISO 8601.
+    """
+    moment = datetime.fromisoformat(value.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def read_label_csv(path: str | Path, taxonomy: Taxonomy, statuses: dict[str, str]) -> list[Vote]:
     """Read and check a labels CSV against the taxonomy and the manifest's cue statuses.
 
@@ -141,10 +190,12 @@ def read_label_csv(path: str | Path, taxonomy: Taxonomy, statuses: dict[str, str
             path,
             "line 1",
         )
-    unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + SHEET_CONTEXT_COLUMNS
+    unknown = [c for c in header if c not in known]
     if unknown:
         raise LabelFileError(
-            f"unknown columns {unknown}; known: {list(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}",
+            f"unknown columns {unknown}; known: {list(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)} "
+            f"(and the annotation sheet's {list(SHEET_CONTEXT_COLUMNS)})",
             path,
             "line 1",
         )
@@ -158,6 +209,8 @@ def read_label_csv(path: str | Path, taxonomy: Taxonomy, statuses: dict[str, str
             continue
         if all(not _clean(v) for v in row.values()):
             continue  # blank line
+        if not _clean(row.get("annotator")) and not _clean(row.get("label")):
+            continue  # a sheet row left unlabelled
         problem = _check_row(row, taxonomy, statuses)
         if isinstance(problem, str):
             problems.append((line, problem))
@@ -204,7 +257,13 @@ def _check_row(row: dict[str, str], taxonomy: Taxonomy, statuses: dict[str, str]
         if value and value not in allowed:
             return f"{column} {value!r} is not one of {list(allowed)} (leave it empty if unknown)"
         attributes[column] = value or None
-    return Vote(cue_id, annotator, label, attributes["gender"], attributes["age_band"], 0)
+    voted_at: datetime | None = None
+    if _clean(row.get("time")):
+        try:
+            voted_at = parse_vote_time(_clean(row.get("time")))
+        except ValueError:
+            return f"time {_clean(row.get('time'))!r} is not ISO 8601 (e.g. 2026-05-01T12:30:00Z)"
+    return Vote(cue_id, annotator, label, attributes["gender"], attributes["age_band"], 0, voted_at)
 
 
 def read_votes(root: str | Path) -> pa.Table:
@@ -220,23 +279,93 @@ def read_votes(root: str | Path) -> pa.Table:
 
 def _settle_taxonomy(
     labels: LabelsLayout, taxonomy_path: str | Path | None, have_votes: bool
-) -> Taxonomy:
+) -> tuple[Taxonomy, bool]:
+    """The taxonomy the votes are checked against, and whether ``labels/taxonomy.yaml``
+    must be written (by the caller, once the file has been read without problems)."""
     current = dataset_taxonomy(labels.root)
     if taxonomy_path is None:
-        if not labels.taxonomy.exists():
-            write_taxonomy(labels.taxonomy, current)  # record the default the labels use
-        return current
+        return current, not labels.taxonomy.exists()  # record the default the labels use
     wanted = load_taxonomy(taxonomy_path)
     if wanted == current and labels.taxonomy.exists():
-        return current
+        return current, False
     if have_votes:
         raise ConfigError(
             "the dataset already has votes against another taxonomy "
             f"({labels.taxonomy}); a taxonomy cannot change under existing votes",
             taxonomy_path,
         )
-    write_taxonomy(labels.taxonomy, wanted)
-    return wanted
+    return wanted, True
+
+
+def _votes_table(
+    votes: Sequence[Vote], round_id: str, round_index: int, file_name: str
+) -> pa.Table:
+    return pa.Table.from_pydict(
+        {
+            "cue_id": [v.cue_id for v in votes],
+            "annotator": [v.annotator for v in votes],
+            "label": [v.label for v in votes],
+            "gender": [v.gender for v in votes],
+            "age_band": [v.age_band for v in votes],
+            "round": [round_id] * len(votes),
+            "round_index": [round_index] * len(votes),
+            "file": [file_name] * len(votes),
+            "line": [v.line for v in votes],
+            "voted_at": [v.voted_at for v in votes],
+        },
+        schema=VOTE_SCHEMA,
+    )
+
+
+def add_vote_round(
+    root: Path,
+    path: Path,
+    read: Callable[[Taxonomy, dict[str, str]], list[Vote]],
+    *,
+    taxonomy_path: str | Path | None = None,
+    tie_rule: str = DEFAULT_TIE_RULE,
+) -> ImportResult:
+    """Add the votes of one labels file as a round and recompute the aggregate.
+
+    The one path every import format takes; the caller holds the dataset's lock.
+    ``read(taxonomy, cue statuses)`` reads and checks the whole file (raising
+    ``LabelFileError`` before anything is written). The round is the SHA-256 of
+    ``path``'s bytes: a round already in ``votes.parquet`` adds nothing.
+    """
+    check_tie_rule(tie_rule)
+    labels = LabelsLayout(root)
+    existing = read_votes(root)
+    taxonomy, record = _settle_taxonomy(labels, taxonomy_path, existing.num_rows > 0)
+    votes = read(taxonomy, cue_statuses(root))
+    if record:
+        write_taxonomy(labels.taxonomy, taxonomy)
+    round_id = file_sha256(path)
+    rounds = existing.column("round")
+    already = existing.num_rows > 0 and bool(pc.any(pc.equal(rounds, round_id)).as_py())
+    added = 0
+    table = existing
+    if not already:
+        round_index = int(pc.max(existing.column("round_index")).as_py() or 0) + 1
+        new = _votes_table(votes, round_id, round_index, path.name)
+        table = pa.concat_tables([existing, new]) if existing.num_rows else new
+        atomic_write_table(labels.votes, table)
+        added = len(votes)
+    # Always recomputed, so an import interrupted between the two writes heals on re-run.
+    aggregate = aggregate_votes(table, taxonomy, tie_rule)
+    write_aggregate(labels.aggregate, aggregate, tie_rule)
+    summary = _summary(table, aggregate, tie_rule, taxonomy)
+    return ImportResult(
+        file=str(path),
+        round=round_id,
+        votes_read=len(votes),
+        votes_added=added,
+        already_imported=already,
+        votes_total=table.num_rows,
+        cues_labelled=summary.cues_labelled,
+        cues_tied=summary.cues_tied,
+        mean_agreement=summary.mean_agreement,
+        tie_rule=tie_rule,
+    )
 
 
 @writes_dataset
@@ -255,50 +384,164 @@ def import_labels(
     """
     check_tie_rule(tie_rule)
     layout = require_dataset(dataset)
-    labels = LabelsLayout(layout.root)
     csv_path = Path(csv_path)
-    existing = read_votes(layout.root)
-    taxonomy = _settle_taxonomy(labels, taxonomy_path, existing.num_rows > 0)
-    votes = read_label_csv(csv_path, taxonomy, cue_statuses(layout.root))
-    round_id = file_sha256(csv_path)
-    rounds = existing.column("round")
-    already = existing.num_rows > 0 and bool(pc.any(pc.equal(rounds, round_id)).as_py())
-    added = 0
-    table = existing
-    if not already:
-        round_index = int(pc.max(existing.column("round_index")).as_py() or 0) + 1
-        new = pa.Table.from_pydict(
-            {
-                "cue_id": [v.cue_id for v in votes],
-                "annotator": [v.annotator for v in votes],
-                "label": [v.label for v in votes],
-                "gender": [v.gender for v in votes],
-                "age_band": [v.age_band for v in votes],
-                "round": [round_id] * len(votes),
-                "round_index": [round_index] * len(votes),
-                "file": [csv_path.name] * len(votes),
-                "line": [v.line for v in votes],
-            },
-            schema=VOTE_SCHEMA,
-        )
-        table = pa.concat_tables([existing, new]) if existing.num_rows else new
-        atomic_write_table(labels.votes, table)
-        added = len(votes)
-    # Always recomputed, so an import interrupted between the two writes heals on re-run.
-    aggregate = aggregate_votes(table, taxonomy, tie_rule)
-    write_aggregate(labels.aggregate, aggregate, tie_rule)
-    summary = _summary(table, aggregate, tie_rule, taxonomy)
-    return ImportResult(
-        file=str(csv_path),
-        round=round_id,
-        votes_read=len(votes),
-        votes_added=added,
-        already_imported=already,
-        votes_total=table.num_rows,
-        cues_labelled=summary.cues_labelled,
-        cues_tied=summary.cues_tied,
-        mean_agreement=summary.mean_agreement,
+    return add_vote_round(
+        layout.root,
+        csv_path,
+        lambda taxonomy, statuses: read_label_csv(csv_path, taxonomy, statuses),
+        taxonomy_path=taxonomy_path,
         tie_rule=tie_rule,
+    )
+
+
+def import_votes(
+    dataset: str | Path,
+    path: str | Path,
+    *,
+    taxonomy_path: str | Path | None = None,
+    tie_rule: str = DEFAULT_TIE_RULE,
+) -> ImportResult:
+    """Import a labels file of either format: a Label Studio JSON export or a CSV.
+
+    The format is told by the content: a file whose first non-blank character is ``[``
+    or ``{`` is JSON (Label Studio, ``labels.labelstudio.import_label_studio``), any
+    other a CSV (``import_labels``); a ``.json`` file is always read as JSON, so a
+    damaged export gives a JSON error rather than a CSV one.
+    """
+    path = Path(path)
+    if _looks_like_json(path):
+        from empathynet.labels.labelstudio import import_label_studio  # it imports this module
+
+        return import_label_studio(dataset, path, taxonomy_path=taxonomy_path, tie_rule=tie_rule)
+    return import_labels(dataset, path, taxonomy_path=taxonomy_path, tie_rule=tie_rule)
+
+
+def _looks_like_json(path: Path) -> bool:
+    if path.suffix.lower() == ".json":
+        return True
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return False  # the CSV reader reports the unreadable file
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return stripped[:1] in (b"[", b"{")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What one labels export (annotation sheet or Label Studio files) wrote."""
+
+    format: str  #: "csv" or "label-studio"
+    out: str  #: the CSV file, or the folder of the Label Studio files
+    files: tuple[str, ...]  #: every file written
+    tasks: int  #: cue groups exported (one task / sheet row each)
+    predictions: int  #: machine pre-labels attached (Label Studio only)
+    raw_audio: bool
+    url_prefix: str | None  #: Label Studio only
+
+    def lines(self) -> list[str]:
+        """A human-readable summary."""
+        out = [f"{self.tasks} cue groups exported ({self.format}) to {self.out}"]
+        out += [f"  {name}" for name in self.files]
+        if self.format == "label-studio":
+            out.append(f"  media URLs: {self.url_prefix}<path in the dataset>")
+            out.append(f"  machine pre-labels (predictions): {self.predictions}")
+        if self.raw_audio:
+            out.append("  raw (unblurred) audio included, as asked")
+        return out
+
+
+#: Manifest columns an export reads.
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "cue_id",
+    "status",
+    "source_id",
+    "start_ms",
+    "end_ms",
+    "speaker",
+    "text",
+    "nonverbal",
+    "still_paths",
+    "face_clip_path",
+    "audio_blur_path",
+    "audio_path",
+)
+
+
+def accepted_cue_rows(root: Path) -> list[dict[str, Any]]:
+    """The accepted cue groups' export columns, sorted by cue id, every media path checked
+    to stay inside the dataset (``PathEscapeError`` otherwise)."""
+    table = read_manifest_columns(root, EXPORT_COLUMNS)
+    table = table.filter(pc.equal(table.column("status"), "accepted"))
+    table = table.take(pc.sort_indices(table, sort_keys=[("cue_id", "ascending")]))
+    rows: list[dict[str, Any]] = table.to_pylist()
+    for row in rows:
+        paths = [row["face_clip_path"], row["audio_blur_path"], row["audio_path"]]
+        for relative in [*(row["still_paths"] or []), *paths]:
+            if relative:
+                safe_join(root, str(relative))
+    return rows
+
+
+def _sheet_line(row: dict[str, Any], raw_audio: bool) -> list[str]:
+    stills = row["still_paths"] or []
+    tags = row["nonverbal"] or []
+    assert isinstance(stills, list) and isinstance(tags, list)
+    values: list[object] = [
+        row["cue_id"],
+        "",
+        "",
+        "",
+        "",
+        "",
+        row["text"] or "",
+        " ".join(str(t) for t in tags),
+        row["speaker"] or "",
+        row["start_ms"],
+        row["end_ms"],
+        " ".join(str(s) for s in stills),
+        row["face_clip_path"] or "",
+        row["audio_blur_path"] or "",
+    ]
+    if raw_audio:
+        values.append(row["audio_path"] or "")
+    return ["" if v is None else str(v) for v in values]
+
+
+def export_label_sheet(
+    dataset: str | Path, out: str | Path, *, raw_audio: bool = False
+) -> ExportResult:
+    """Write an annotation sheet: a CSV with one row per accepted cue group.
+
+    Columns ``cue_id, annotator, label, gender, age_band, time`` (the last five empty, for
+    the annotator to fill), then context: ``text``, ``nonverbal`` (space-separated tags),
+    ``speaker``, ``start_ms``, ``end_ms``, ``still_paths`` (space-separated),
+    ``face_clip_path``, ``audio_blur_path`` and, only when ``raw_audio``, ``audio_path``
+    (the unblurred voice). Paths are relative to the dataset. ``labels import`` reads the
+    filled sheet back (context columns ignored, unfilled rows skipped). Written atomically;
+    reads the dataset only.
+    """
+    layout = require_dataset(dataset)
+    out = Path(out)
+    rows = accepted_cue_rows(layout.root)
+    header = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *SHEET_CONTEXT_COLUMNS]
+    if not raw_audio:
+        header.remove("audio_path")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(_sheet_line(row, raw_audio))
+    atomic_write_bytes(out, buffer.getvalue().encode("utf-8"))
+    return ExportResult(
+        format="csv",
+        out=str(out),
+        files=(str(out),),
+        tasks=len(rows),
+        predictions=0,
+        raw_audio=raw_audio,
+        url_prefix=None,
     )
 
 
@@ -367,15 +610,23 @@ def summarize_labels(dataset: str | Path) -> LabelSummary:
 
 
 @writes_dataset
-def reaggregate_labels(dataset: str | Path, tie_rule: str = DEFAULT_TIE_RULE) -> LabelSummary:
-    """Recompute ``labels/aggregate.parquet`` from the votes, e.g. under another tie rule."""
+def reaggregate_labels(
+    dataset: str | Path, tie_rule: str = DEFAULT_TIE_RULE, method: str = "majority"
+) -> LabelSummary:
+    """Recompute ``labels/aggregate.parquet`` from the votes, e.g. under another tie rule
+    or with another method (``majority`` or ``dawid-skene``, see ``labels.aggregate``;
+    an import afterwards aggregates by majority again)."""
+    from empathynet.labels.aggregate import aggregate_with_model, check_method, model_metadata
+
     check_tie_rule(tie_rule)
+    check_method(method)
     layout = require_dataset(dataset)
     labels = LabelsLayout(layout.root)
     votes = read_votes(layout.root)
     if votes.num_rows == 0:
         raise DatasetError("the dataset has no votes: import a labels CSV first", layout.root)
     taxonomy = dataset_taxonomy(layout.root)
-    aggregate = aggregate_votes(votes, taxonomy, tie_rule)
-    write_aggregate(labels.aggregate, aggregate, tie_rule)
+    aggregate, model, latest = aggregate_with_model(votes, taxonomy, tie_rule, method)
+    fitted = None if model is None or latest is None else model_metadata(model, latest, taxonomy)
+    write_aggregate(labels.aggregate, aggregate, tie_rule, method, fitted)
     return _summary(votes, aggregate, tie_rule, taxonomy)

@@ -28,6 +28,13 @@ from empathynet.data.schemas import table_to_records
 from empathynet.errors import ConfigError, DatasetError, PathEscapeError
 from empathynet.evaluate.leaderboard import Board
 from empathynet.labels import LabelsLayout, read_aggregate
+from empathynet.labels.agreement import (
+    MELD_FLEISS_KAPPA,
+    Agreement,
+    Estimate,
+    annotator_agreement,
+    landis_koch,
+)
 from empathynet.pipeline.build import SourceFailure, summarize
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.layout import DatasetLayout
@@ -223,14 +230,18 @@ def _count_cell(key: str, count: int) -> str:
     return f'<td class="num" data-count="{escape_text(key)}">{count}</td>'
 
 
-def _header(root: Path, name: str, summary: dict[str, Any], media: _MediaLinks) -> list[str]:
+def _header(
+    root: Path, name: str, summary: dict[str, Any], media: _MediaLinks, agreement: bool = False
+) -> list[str]:
     status = summary["status"]
     out = [
         f"<h1>{escape_text(name)}</h1>",
         f'<p class="muted">EmpathyNet dataset report \u00b7 <code>{escape_text(root)}</code> '
         f"\u00b7 empathynet {escape_text(__version__)} \u00b7 written "
         f"{escape_text(datetime.now(UTC).isoformat(timespec='seconds'))}</p>",
-        '<nav><a href="#cues">cue groups</a><a href="#rows">rejected and failed rows</a>'
+        '<nav><a href="#cues">cue groups</a>'
+        + ('<a href="#agreement">annotator agreement</a>' if agreement else "")
+        + '<a href="#rows">rejected and failed rows</a>'
         '<a href="#tasks">tasks</a><a href="#leaderboard">leaderboard</a></nav>',
         '<h2 id="summary">Build summary</h2><div class="side">',
         "<table><tr><th>what</th><th>count</th></tr>",
@@ -418,6 +429,65 @@ def _tasks_section(root: Path) -> list[str]:
     return out
 
 
+def _agreement_row(name: str, estimate: Estimate, key: str, note: str) -> str:
+    low = _number(estimate.low)
+    high = _number(estimate.high)
+    return (
+        f"<tr><td>{escape_text(name)}</td>"
+        f'<td class="num" data-figure="{escape_text(key)}">{_number(estimate.value)}</td>'
+        f'<td class="num">{escape_text(low)} \u2013 {escape_text(high)}</td>'
+        f"<td>{escape_text(note)}</td></tr>"
+    )
+
+
+def _agreement_section(root: Path) -> list[str]:
+    """Krippendorff's α and Fleiss' κ of the votes (``labels.agreement``); nothing when
+    the dataset has no votes."""
+    if not LabelsLayout(root).votes.exists():
+        return []
+    try:
+        result: Agreement = annotator_agreement(root)
+    except DatasetError:
+        return []  # no votes
+    level = f"{result.confidence_level:.0%}"
+    kappa_note = (
+        f"{result.kappa_cue_groups} cue groups with {result.kappa_votes_per_cue_group} votes; "
+        f"{landis_koch(result.kappa.value)} (Landis & Koch)"
+    )
+    return [
+        '<h2 id="agreement">Annotator agreement</h2>',
+        f"<table><tr><th>measure</th><th>value</th><th>{escape_text(level)} interval</th>"
+        "<th>note</th></tr>",
+        _agreement_row(
+            "Krippendorff's \u03b1 (nominal)",
+            result.alpha,
+            "alpha",
+            f"{result.cue_groups} cue groups with 2+ votes",
+        ),
+        _agreement_row("Fleiss' \u03ba", result.kappa, "kappa", kappa_note),
+        "</table>",
+        "<table><tr><th>cue groups counted</th><th>left out (1 vote)</th><th>votes</th>"
+        "<th>annotators</th></tr><tr>"
+        + "".join(
+            f'<td class="num" data-figure="{key}">{value}</td>'
+            for key, value in (
+                ("cue_groups", result.cue_groups),
+                ("left_out", result.cue_groups_left_out),
+                ("votes", result.votes),
+                ("annotators", result.annotators),
+            )
+        )
+        + "</tr></table>",
+        f'<p class="muted">Each annotator\u2019s latest vote per cue group; intervals: '
+        f"bootstrap over cue groups ({result.resamples} resamples, seed {result.seed}). "
+        "\u03ba below 0 is poor, to 0.20 slight, to 0.40 fair, to 0.60 moderate, to 0.80 "
+        "substantial, above almost perfect (Landis &amp; Koch 1977); \u03b1 \u2265 0.800 "
+        f"is reliable, \u2265 0.667 tentative. MELD reports Fleiss\u2019 \u03ba "
+        f"{MELD_FLEISS_KAPPA:.2f}. Per class and per annotator: "
+        f"<code>empathynet labels agreement {escape_text(root.name)}</code>.</p>",
+    ]
+
+
 def _leaderboard_section(board: Board | None) -> list[str]:
     out = ['<h2 id="leaderboard">Leaderboard</h2>']
     if board is None:
@@ -481,9 +551,11 @@ def render_report(
         cues.insert(
             1, f'<p class="muted">Labels: majority vote, tie rule {escape_text(tie_rule)}.</p>'
         )
+    agreement = _agreement_section(layout.root)
     body = [
-        *_header(layout.root, name, summary, media),
+        *_header(layout.root, name, summary, media, agreement=bool(agreement)),
         *cues,
+        *agreement,
         *_rows_section(summary, view),
         *_tasks_section(layout.root),
         *_leaderboard_section(leaderboard),

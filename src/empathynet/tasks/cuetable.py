@@ -5,13 +5,17 @@ keeps the accepted rows in ``cue_id`` order and joins the label
 aggregate (``labels/aggregate.parquet``). Where a cue group has an aggregate row, its
 label, gender and age band come from there; otherwise from the manifest's own
 ``label`` / ``gender`` / ``age_band`` columns (attributes estimated by a build stage).
-Values outside the taxonomy are an error, never dropped silently.
+From the aggregate also come ``votes``, ``agreement`` (share of votes for the label)
+and ``confidence`` (majority: the agreement; Dawid–Skene: the label's posterior); all
+three are null for cue groups without votes. Values outside the taxonomy are an error,
+never dropped silently.
 
 The **fingerprint** is a SHA-256 over every column tasks use, in cue id order (ids,
 times, text, tags, speakers, media paths, labels, attributes, agreement) plus the
-taxonomy and the tie rule. It does not depend on how the manifest is cut into parts
-or where the dataset lives; any change that could change a task changes it. Media
-file contents are not hashed.
+taxonomy and the tie rule (and, for an aggregate other than majority, its method and
+the confidence column; a majority aggregate's confidence is its agreement). It does
+not depend on how the manifest is cut into parts or where the dataset lives; any
+change that could change a task changes it. Media file contents are not hashed.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from empathynet.errors import DatasetError
-from empathynet.labels.aggregate import read_aggregate
+from empathynet.labels.aggregate import DEFAULT_METHOD, aggregate_method, read_aggregate
 from empathynet.labels.store import LabelsLayout, dataset_taxonomy
 from empathynet.labels.taxonomy import Taxonomy, taxonomy_yaml
 from empathynet.store.layout import DatasetLayout, require_dataset
@@ -133,7 +137,7 @@ class CueTable:
     """Accepted cue groups (sorted by cue id) with labels, attributes and integer codes.
 
     ``table`` holds the base columns (``BASE_COLUMNS`` plus ``votes``, ``agreement``,
-    ``duration_ms``); ``column(name)`` also gives view columns (text, media paths):
+    ``confidence``, ``duration_ms``); ``column(name)`` also gives view columns (text, media paths):
     those asked for at load time are kept, others are read from the manifest on first
     use.
     """
@@ -158,6 +162,8 @@ class CueTable:
     #: the readable manifest parts the table was made from (a later column comes from them)
     manifest: ds.Dataset = field(repr=False)
     loaded: dict[str, pa.ChunkedArray] = field(default_factory=dict, repr=False)
+    #: the label aggregate's method (``majority``, ``dawid-skene``; None: no votes)
+    aggregate_method: str | None = None
 
     @property
     def rows(self) -> int:
@@ -307,9 +313,12 @@ def load_cue_table(dataset: str | Path, views: Iterable[str] = ()) -> CueTable:
     found = read_aggregate(LabelsLayout(root).aggregate)
     tie_rule: str | None = None
     agreement = pa.nulls(table.num_rows, pa.float64())
+    confidence = pa.nulls(table.num_rows, pa.float64())
     votes = pa.nulls(table.num_rows, pa.int32())
+    method: str | None = None
     if found is not None:
         aggregate, tie_rule = found
+        method = aggregate_method(LabelsLayout(root).aggregate)
         where = pc.index_in(table.column("cue_id"), value_set=aggregate.column("cue_id"))
         has_row = pc.is_valid(where)
         for name in ("label", "gender", "age_band"):
@@ -322,8 +331,10 @@ def load_cue_table(dataset: str | Path, views: Iterable[str] = ()) -> CueTable:
                 pc.if_else(has_row, from_votes, table.column(name)),
             )
         agreement = aggregate.column("agreement").take(where)
+        confidence = aggregate.column("confidence").take(where)
         votes = aggregate.column("votes").take(where)
     table = table.append_column("votes", votes).append_column("agreement", agreement)
+    table = table.append_column("confidence", confidence)
     duration = pc.subtract(table.column("end_ms"), table.column("start_ms"))
     table = table.append_column("duration_ms", duration)
 
@@ -353,9 +364,15 @@ def load_cue_table(dataset: str | Path, views: Iterable[str] = ()) -> CueTable:
 
     digest = hashlib.sha256()
     digest.update(taxonomy_yaml(taxonomy) + b"\0" + (tie_rule or "").encode() + b"\0")
+    # A majority aggregate's confidence is its agreement: hashed only for other methods,
+    # so fingerprints made before the method existed stay the same.
+    other_method = method not in (None, DEFAULT_METHOD)
+    if other_method:
+        digest.update(f"method\0{method}\0".encode())
     for name in (*BASE_COLUMNS, *VIEW_COLUMNS):
         digest.update(scan.digests[name])
-    for name in ("label", "gender", "age_band", "votes", "agreement"):
+    final_columns = ("label", "gender", "age_band", "votes", "agreement")
+    for name in (*final_columns, "confidence") if other_method else final_columns:
         final = _ColumnDigest(name)  # the values after joining the label aggregate
         final.update(table.column(name))
         digest.update(final.digest())
@@ -375,4 +392,5 @@ def load_cue_table(dataset: str | Path, views: Iterable[str] = ()) -> CueTable:
         selection=scan.selection,
         manifest=scan.manifest,
         loaded=dict(scan.kept),
+        aggregate_method=method,
     )

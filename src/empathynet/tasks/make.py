@@ -4,17 +4,28 @@
 ``make_suite(dataset, "standard")`` makes the standard suite. The same dataset content
 and seed give byte-identical files; re-making an existing task with the same request
 changes nothing, with another request it needs ``overwrite``.
+
+``min_confidence`` (classification and multiple choice): only cue groups whose label's
+aggregate confidence (``labels.aggregate``: majority share, or Dawid–Skene posterior)
+is at least the threshold take part, as items and as distractors. Cue groups labelled
+in the manifest without votes have no confidence: a threshold leaves them out too.
+Splits are drawn before the threshold applies, so a cue group sits in the same split
+whatever the threshold. The spec records the rule and how many labelled cue groups it
+left out (``labels.min_confidence`` and ``dropped.below_min_confidence``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from empathynet import __version__
@@ -23,6 +34,7 @@ from empathynet.store.atomic import atomic_write_bytes, atomic_write_with
 from empathynet.store.hashing import file_sha256
 from empathynet.store.lock import writes_dataset
 from empathynet.tasks import classification, generation, mcq
+from empathynet.tasks.classification import unlabelled_counts
 from empathynet.tasks.cuetable import CueTable, load_cue_table
 from empathynet.tasks.items import FamilyItems
 from empathynet.tasks.mcq import McqRules
@@ -75,6 +87,9 @@ class TaskRequest:
     split_ratios: tuple[float, float, float] = DEFAULT_RATIOS
     #: Let MCQ show views that carry the spoken words (audio_raw, video, face_video).
     allow_leaking_views: bool = False
+    #: Classification / MCQ: keep only cue groups whose label confidence is >= this
+    #: (0-1; None: every labelled cue group). See the module docstring.
+    min_confidence: float | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -105,6 +120,18 @@ class TaskRequest:
             raise ConfigError(f"query and answer share {shared}: the answer would be given away")
         if self.name is not None:
             check_task_name(self.name)
+        if self.min_confidence is not None:
+            if self.family == "generation":
+                raise ConfigError(
+                    "--min-confidence filters labelled cue groups: it applies to "
+                    "classification and mcq tasks, not generation"
+                )
+            value = self.min_confidence
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"--min-confidence must be a number, got {value!r}")
+            if not (math.isfinite(value) and 0 <= value <= 1):
+                raise ConfigError(f"--min-confidence must be between 0 and 1, got {value!r}")
+            object.__setattr__(self, "min_confidence", float(value))
 
     @property
     def query_views(self) -> tuple[str, ...]:
@@ -168,6 +195,32 @@ def check_leakage(cues: CueTable, split_code: np.ndarray[Any, Any], where: objec
     check_split_leakage(split_code, cues.source_code, cues.speaker_code, describe, where)
 
 
+MIN_CONFIDENCE_RULE = (
+    "only cue groups whose label confidence (labels/aggregate.parquet: majority share or "
+    "Dawid-Skene posterior) is >= the threshold are items or distractors; labels without "
+    "votes have no confidence and are left out; splits are drawn before the threshold"
+)
+
+
+def confident_cues(cues: CueTable, min_confidence: float | None) -> tuple[CueTable, int]:
+    """``cues`` with the labels of cue groups below ``min_confidence`` taken away (their
+    class and group codes set to -1, so no family uses them), and how many labelled cue
+    groups that left out. ``None`` returns ``cues`` unchanged and 0."""
+    if min_confidence is None:
+        return cues, 0
+    confidence = pc.fill_null(cues.column("confidence"), -1.0).to_numpy(zero_copy_only=False)
+    low = (cues.class_code >= 0) & ~(np.asarray(confidence, dtype=np.float64) >= min_confidence)
+    if not low.any():
+        return cues, 0
+    kept = dataclasses.replace(
+        cues,
+        class_code=np.where(low, -1, cues.class_code),
+        group_code=np.where(low, -1, cues.group_code),
+        loaded=cues.loaded,  # share the lazily read columns with the full table
+    )
+    return kept, int(low.sum())
+
+
 def build_items(cues: CueTable, request: TaskRequest, splits: SplitAssignment) -> FamilyItems:
     """The family's items and spec entries (no I/O)."""
     query, answer = request.query_views, request.answer_views
@@ -196,7 +249,22 @@ def build_task(
     """
     if splits is None:
         splits = split_cues(cues, request)
-    family = build_items(cues, request, splits)
+    shown, left_out = confident_cues(cues, request.min_confidence)
+    if left_out and not (shown.class_code >= 0).any():
+        raise TaskInputError(
+            f"no cue group has a label confidence >= {request.min_confidence} "
+            f"({left_out} labelled cue groups below it): lower --min-confidence",
+            cues.root,
+        )
+    family = build_items(shown, request, splits)
+    if request.min_confidence is not None:
+        # The family counted the cue groups it left out as unlabelled: count them apart.
+        dropped = {
+            **family.spec.get("dropped", {}),
+            **unlabelled_counts(cues),
+            "below_min_confidence": left_out,
+        }
+        family = dataclasses.replace(family, spec={**family.spec, "dropped": dropped})
     taxonomy = cues.taxonomy
     spec: dict[str, Any] = {
         "format": SPEC_FORMAT,
@@ -230,6 +298,18 @@ def build_task(
             "else the manifest's label",
             "tie_rule": cues.tie_rule or "none (no votes imported)",
         }
+        if cues.aggregate_method not in (None, "majority"):
+            spec["labels"]["aggregate"] = (
+                f"{cues.aggregate_method} over each annotator's latest vote "
+                "(labels/aggregate.parquet), else the manifest's label"
+            )
+            spec["labels"]["method"] = cues.aggregate_method
+        if request.min_confidence is not None:
+            spec["labels"]["min_confidence"] = {
+                "threshold": request.min_confidence,
+                "rule": MIN_CONFIDENCE_RULE,
+                "left_out": left_out,
+            }
     return spec, family
 
 
@@ -361,24 +441,38 @@ class SuiteResult:
         return out
 
 
-def suite_requests(suite: str, seed: int) -> list[TaskRequest]:
-    """The requests of a named suite, all with ``seed``."""
+def suite_requests(suite: str, seed: int, min_confidence: float | None = None) -> list[TaskRequest]:
+    """The requests of a named suite, all with ``seed``; ``min_confidence`` goes to the
+    classification and multiple-choice tasks (generation uses no labels)."""
     if suite not in SUITES:
         raise ConfigError(f"unknown suite {suite!r}; suites: {sorted(SUITES)}")
     return [
-        TaskRequest(family=family, query=query, answer=answer, name=name, seed=seed)
+        TaskRequest(
+            family=family,
+            query=query,
+            answer=answer,
+            name=name,
+            seed=seed,
+            min_confidence=None if family == "generation" else min_confidence,
+        )
         for name, family, query, answer in SUITES[suite]
     ]
 
 
 @writes_dataset
 def make_suite(
-    dataset: str | Path, suite: str = "standard", *, seed: int = 0, overwrite: bool = False
+    dataset: str | Path,
+    suite: str = "standard",
+    *,
+    seed: int = 0,
+    overwrite: bool = False,
+    min_confidence: float | None = None,
 ) -> SuiteResult:
     """Make every task of ``suite``. A task the dataset cannot support (a missing view
     such as blurred audio, no labels) is skipped and reported with the reason; other
-    errors stop the suite."""
-    requests = suite_requests(suite, seed)
+    errors stop the suite. ``min_confidence``: see the module docstring (labelled
+    families only)."""
+    requests = suite_requests(suite, seed, min_confidence)
     cues = load_cue_table(dataset, [v for r in requests for v in request_views(r)])
     # One split per (seed, ratios): the requests share the cue table.
     split_of: dict[tuple[int, tuple[float, float, float]], SplitAssignment] = {}

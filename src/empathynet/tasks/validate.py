@@ -43,7 +43,13 @@ from empathynet.store.layout import safe_join
 from empathynet.tasks import generation, mcq
 from empathynet.tasks.classification import class_group_names
 from empathynet.tasks.cuetable import CueTable, load_cue_table
-from empathynet.tasks.make import FAMILY_VERSIONS, TaskRequest, request_views, split_cues
+from empathynet.tasks.make import (
+    FAMILY_VERSIONS,
+    TaskRequest,
+    confident_cues,
+    request_views,
+    split_cues,
+)
 from empathynet.tasks.spec import TaskLayout, read_spec
 from empathynet.tasks.splits import SPLITS, SplitAssignment
 from empathynet.tasks.views import FILE_KINDS, option_columns, take, view, view_columns
@@ -127,6 +133,7 @@ def _request_from_spec(spec: dict[str, Any]) -> TaskRequest:
     constraints = spec.get("constraints", {})
     ratios = spec["splits"]["ratios"]
     duration = constraints.get("duration", {})
+    threshold = spec.get("labels", {}).get("min_confidence", {}).get("threshold")
     return TaskRequest(
         family=spec["family"],
         query=tuple(views.get("query", ())),
@@ -139,6 +146,7 @@ def _request_from_spec(spec: dict[str, Any]) -> TaskRequest:
         duration_tolerance_min_ms=int(duration.get("min_ms", 250)),
         split_ratios=(float(ratios["train"]), float(ratios["validation"]), float(ratios["test"])),
         allow_leaking_views=True,  # the spec records what was allowed; checked below
+        min_confidence=None if threshold is None else float(threshold),
     )
 
 
@@ -237,6 +245,15 @@ def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -
 
     request = _request_from_spec(spec)
     splits = split_cues(cues, request)  # raises when a source or known speaker leaks
+    # As make_task: splits over every cue group, then only the confident labels count.
+    cues, left_out = confident_cues(cues, request.min_confidence)
+    if request.min_confidence is not None:
+        stated = spec["labels"]["min_confidence"].get("left_out")
+        check.require(
+            "the cue groups below min_confidence are the spec's",
+            stated == left_out,
+            f"{left_out} now, the spec says {stated}",
+        )
     item_split = np.asarray(
         pc.index_in(items.column("split"), value_set=pa.array(SPLITS)).to_numpy(
             zero_copy_only=False
