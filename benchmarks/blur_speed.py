@@ -1,6 +1,6 @@
 """Blur speed: seconds of audio blurred per second of CPU, per core, for each method.
 
-Blurs generated speech (espeak-ng sentences through ``empathynet.testing``,
+Blurs generated speech (espeak-ng sentences through ``empathynet.demo``,
 resampled to the dataset's 16 kHz, one cue per sentence as the build does) and,
 when ../shared/data is there, the real LibriSpeech utterance. CPU time is the
 process's (all threads added up), so the figure is per core; the goal for
@@ -26,8 +26,8 @@ from scipy import signal
 from empathynet.blur import BLUR_METHODS, create_blur_method
 from empathynet.blur.prosody import pitch_track, rms_envelope
 from empathynet.config import BlurConfig
+from empathynet.demo import Phrase, benchmark_sentences, synthesize
 from empathynet.media.audio import read_audio
-from empathynet.testing import Phrase, benchmark_sentences, synthesize
 
 RATE = 16_000
 #: ``resynth`` must blur at least this many seconds of audio per CPU second.

@@ -42,13 +42,13 @@ import imageio_ffmpeg
 from _goal import Goal, report_goals
 
 from empathynet.config import EmpathyNetConfig
+from empathynet.demo import make_long_video
 from empathynet.faces.detectors import create_detector
 from empathynet.faces.tracking import sample_times_ms
 from empathynet.media.decode import WindowDecoder
 from empathynet.media.encode import ClipWriter, CropBox
 from empathynet.pipeline.build import build_dataset, read_manifest
 from empathynet.subtitles import load_utterances
-from empathynet.testing import make_long_video
 
 #: The goal: a build takes at most this many times its last floor (same run).
 GOAL_FLOOR_RATIO = 1.25

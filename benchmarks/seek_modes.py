@@ -31,11 +31,11 @@ from pathlib import Path
 import imageio_ffmpeg
 from _goal import Goal, report_goals
 
+from empathynet.demo import make_long_video
 from empathynet.media.audio import AudioReader
 from empathynet.media.decode import WindowDecoder
 from empathynet.media.probe import probe
 from empathynet.subtitles import load_utterances
-from empathynet.testing import make_long_video
 
 #: The goal: reading every window without seeking costs at most this many full decodes
 #: (the windows cover most of a film: decoding through must not cost a decode per chunk).

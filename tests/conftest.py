@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from empathynet.testing import DemoClip
+    from empathynet.demo import DemoClip
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (PROJECT_ROOT / ".." / "shared" / "data").resolve()
@@ -33,6 +33,6 @@ def shared_data() -> Path:
 def demo_media(tmp_path_factory: pytest.TempPathFactory) -> list[DemoClip]:
     """The demo set (``generate_demo_media``) in ``<tmp>/demo/media``, shared by every test
     that reads it: read-only for the tests."""
-    from empathynet.testing import generate_demo_media
+    from empathynet.demo import generate_demo_media
 
     return generate_demo_media(tmp_path_factory.mktemp("demo") / "media")

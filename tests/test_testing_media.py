@@ -14,9 +14,7 @@ import pysubs2
 import pytest
 
 from empathynet.data.models import FaceBox as BoxFraction
-from empathynet.errors import ConfigError
-from empathynet.faces.speaking import MouthMeter
-from empathynet.testing import (
+from empathynet.demo import (
     DEMO_CLIP_NAMES,
     DemoClip,
     FaceBox,
@@ -26,6 +24,8 @@ from empathynet.testing import (
     make_long_video,
     plan_script,
 )
+from empathynet.errors import ConfigError
+from empathynet.faces.speaking import MouthMeter
 from empathynet.timeline import ms_to_frame_index, ms_to_samples, pts_to_ms
 
 Frames = list[npt.NDArray[np.uint8]]

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import av
 
-from empathynet.testing.demo_labels import demo_label_rows
-from empathynet.testing.talks import TALK_SENTENCES, generate_demo_talks
+from empathynet.demo.labels import demo_label_rows
+from empathynet.demo.talks import TALK_SENTENCES, generate_demo_talks
 
 
 def test_talks_say_sentences_of_known_class_and_labels_agree(tmp_path: Path) -> None:

@@ -238,7 +238,11 @@ def test_sentence_embedding_baseline(media: Path) -> None:
 def test_features_read_only_what_an_item_shows(tmp_path: Path) -> None:
     """A WAV silent for 600 ms, then a loud tone: cut to 500 ms (an item's shown_ms) the
     prosody features see silence only, as the item shows it."""
-    from empathynet.evaluate.baselines.features import ProsodyFeatures, prosody_vector
+    from empathynet.evaluate.baselines.features import (
+        PROSODY_FEATURES,
+        ProsodyFeatures,
+        prosody_vector,
+    )
     from empathynet.media.audio import write_wav
 
     rate = 16_000
@@ -249,10 +253,18 @@ def test_features_read_only_what_an_item_shows(tmp_path: Path) -> None:
     whole = prosody_vector(tmp_path / "a.wav")
     cut = prosody_vector(tmp_path / "a.wav", 500)
     assert np.array_equal(cut, prosody_vector(tmp_path / "cut.wav"))
+    assert whole.shape == (PROSODY_FEATURES,)
+    assert features_empty_shape(tmp_path) == (0, PROSODY_FEATURES)
     assert whole[0] > 0.2 and cut[0] == 0.0  # voiced fraction: the tone is past the cut
     features = ProsodyFeatures(tmp_path, ["audio_blur"])
     rows = features.transform([{"audio_blur": "a.wav"}, {"audio_blur": "a.wav", "shown_ms": 500}])
     assert np.array_equal(rows[0], whole) and np.array_equal(rows[1], cut)
+
+
+def features_empty_shape(root: Path) -> tuple[int, ...]:
+    from empathynet.evaluate.baselines.features import ProsodyFeatures
+
+    return tuple(ProsodyFeatures(root, ["audio_blur"]).transform([]).shape)
 
 
 def test_an_option_shown_for_two_lengths_is_two_options(media: Path) -> None:

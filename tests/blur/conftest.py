@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from empathynet.testing import Phrase, synthesize
+from empathynet.demo import Phrase, synthesize
 
 from .voices import Voice, glottal_voice
 

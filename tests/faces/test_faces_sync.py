@@ -15,12 +15,12 @@ import pytest
 
 from conftest import shared_path
 from empathynet.config import FaceConfig
+from empathynet.demo import srt_time
 from empathynet.faces.detectors import create_detector
 from empathynet.faces.sync import MouthSeries, SyncResult, judge_sync, measure_sync
 from empathynet.faces.tracking import detect_frames, sample_times_ms, track_faces
 from empathynet.media.audio import AudioReader
 from empathynet.media.decode import WindowDecoder, select_frames
-from empathynet.testing import srt_time
 
 RATE = 16_000
 FRAME_MS = 40

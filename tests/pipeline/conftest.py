@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from empathynet.demo import DemoClip
 from empathynet.pipeline.build import build_dataset
-from empathynet.testing import DemoClip
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 The video-retalking clips have no subtitles: the subtitle file made here puts one
 sentence over each speech span the data README lists (the words are placeholders;
 the pipeline does not read them). The GRID clip keeps its own hand-made subtitle.
-SRT times are written by ``srt_time`` (``empathynet.testing``), also importable from here.
+SRT times are written by ``srt_time`` (``empathynet.demo``), also importable from here.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from empathynet.testing import srt_time
+from empathynet.demo import srt_time
 
 SIZE = 640  # every segment is scaled (square clips) or padded (others) to 640x640
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from empathynet.cli.main import main
+from empathynet.demo import DemoClip
 from empathynet.errors import DatasetError
 from empathynet.media.audio import read_wav
 from empathynet.pipeline.build import read_manifest
 from empathynet.store.layout import DatasetLayout
-from empathynet.testing import DemoClip
 
 
 def test_accepted_cues_carry_blurred_audio_and_its_figures(

@@ -21,6 +21,7 @@ from empathynet.cli.main import main
 from empathynet.config import EmpathyNetConfig
 from empathynet.data.models import CueGroup, Source
 from empathynet.data.schemas import CUE_SCHEMA, SOURCE_SCHEMA, records_to_table
+from empathynet.demo import DemoClip, srt_time
 from empathynet.errors import DatasetError, EmpathyNetError
 from empathynet.media.audio import read_wav
 from empathynet.pipeline import build
@@ -32,7 +33,6 @@ from empathynet.pipeline.build import (
 )
 from empathynet.store.atomic import atomic_write_json, atomic_write_table
 from empathynet.store.layout import DatasetLayout
-from empathynet.testing import DemoClip, srt_time
 
 pytest.importorskip("mediapipe")
 

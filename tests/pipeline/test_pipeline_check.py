@@ -14,11 +14,11 @@ import pytest
 
 from empathynet.cli.main import main
 from empathynet.config import EmpathyNetConfig
+from empathynet.demo import DemoClip
 from empathynet.labels.store import cue_statuses
 from empathynet.pipeline.build import build_dataset, read_manifest
 from empathynet.store.check import check_dataset
 from empathynet.store.layout import DatasetLayout
-from empathynet.testing import DemoClip
 
 pytest.importorskip("mediapipe")
 

@@ -23,9 +23,9 @@ from PIL import Image
 from conftest import shared_path
 from empathynet.config import FaceConfig
 from empathynet.data.models import FaceBox
+from empathynet.demo import SceneName, SceneRenderer
 from empathynet.faces.detectors import create_detector
 from empathynet.pipeline.cues import face_similarity
-from empathynet.testing import SceneName, SceneRenderer
 
 Rgb = npt.NDArray[np.uint8]
 THRESHOLD = FaceConfig().same_face_similarity

@@ -23,12 +23,12 @@ import pytest
 
 from empathynet.cli.build import load_config
 from empathynet.cli.main import main
+from empathynet.demo import DemoClip
 from empathynet.errors import CorruptMediaError, MediaError, StorageError, storage_error
 from empathynet.media import encode
 from empathynet.pipeline import cues
 from empathynet.pipeline.build import build_dataset, read_manifest
 from empathynet.store import atomic
-from empathynet.testing import DemoClip
 
 pytest.importorskip("mediapipe")
 

@@ -19,6 +19,7 @@ import pytest
 
 from empathynet.config import EmpathyNetConfig, FaceConfig, SelectConfig
 from empathynet.data.models import CueGroup
+from empathynet.demo import DemoClip, make_clip
 from empathynet.errors import (
     CorruptMediaError,
     EmpathyNetError,
@@ -28,7 +29,6 @@ from empathynet.errors import (
 )
 from empathynet.pipeline import cues
 from empathynet.pipeline.build import build_dataset, read_manifest
-from empathynet.testing import DemoClip, make_clip
 
 pytest.importorskip("mediapipe")
 

@@ -1,11 +1,12 @@
-"""Generated media for tests, the demo and benchmarks: real face photo, speech, subtitles.
+"""The demo (extra ``demo``): generated media for the demo, tests and benchmarks (a real
+face photo, a synthetic voice, subtitles) and ``run.run_demo``, the demo end to end.
 
 ``generate_demo_media`` writes the demo set (one clip per case the pipeline must handle),
 ``make_clip`` one short clip for a unit test, ``make_long_video`` a long video for speed
 benchmarks. Each returns ``DemoClip`` ground truth (sentence times, shots, face boxes).
 """
 
-from empathynet.testing.media import (
+from empathynet.demo.media import (
     DEFAULT_LINES,
     DEMO_CLIP_NAMES,
     DemoClip,
@@ -23,8 +24,8 @@ from empathynet.testing.media import (
     plan_script,
     srt_time,
 )
-from empathynet.testing.scenes import SCENE_NAMES, FaceBox, SceneName, SceneRenderer
-from empathynet.testing.voice import Phrase, Speech, synthesize
+from empathynet.demo.scenes import SCENE_NAMES, FaceBox, SceneName, SceneRenderer
+from empathynet.demo.voice import Phrase, Speech, synthesize
 
 __all__ = [
     "DEFAULT_LINES",

@@ -13,9 +13,9 @@ import csv
 import io
 from pathlib import Path
 
+from empathynet.demo.talks import TALK_SENTENCES
 from empathynet.labels.taxonomy import DEFAULT_CLASSES
 from empathynet.store.atomic import atomic_write_bytes
-from empathynet.testing.talks import TALK_SENTENCES
 
 ANNOTATORS: tuple[str, ...] = ("ann1", "ann2", "ann3")
 

@@ -24,10 +24,10 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from empathynet.demo.scenes import FaceBox, SceneName, SceneRenderer
+from empathynet.demo.voice import Phrase, Speech, synthesize
 from empathynet.errors import ConfigError, MediaError
 from empathynet.store.atomic import atomic_write_bytes, atomic_write_with
-from empathynet.testing.scenes import FaceBox, SceneName, SceneRenderer
-from empathynet.testing.voice import Phrase, Speech, synthesize
 from empathynet.timeline import (
     format_ms,
     frame_index_to_ms,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from empathynet.testing.media import DemoClip, ScriptLine, make_clip, plan_script
-from empathynet.testing.voice import Phrase
+from empathynet.demo.media import DemoClip, ScriptLine, make_clip, plan_script
+from empathynet.demo.voice import Phrase
 
 #: (sentence, intended class): words that carry the class, for the text baselines.
 TALK_SENTENCES: tuple[tuple[str, str], ...] = (

@@ -60,7 +60,7 @@ def espeak_paths() -> tuple[Path, Path]:
         import espeakng_loader
     except ImportError as error:
         raise MissingDependencyError(
-            "espeakng-loader is needed to make demo speech: pip install espeakng-loader"
+            "espeakng-loader is needed to make demo speech: pip install 'empathynet[demo]'"
         ) from error
     library = Path(espeakng_loader.get_library_path())
     data = Path(espeakng_loader.get_data_path())

@@ -149,7 +149,7 @@ class SentenceEmbedding(Featurizer):
 
 
 def prosody_vector(path: Path, shown_ms: int | None = None) -> FloatMatrix:
-    """The 12 prosody features of one WAV file (see the module docstring); of its first
+    """The 13 prosody features of one WAV file (see the module docstring); of its first
     ``shown_ms`` only when given (an item that shows only that much)."""
     mono, rate = read_wav_mono(path)
     if shown_ms is not None:
@@ -184,7 +184,7 @@ def prosody_vector(path: Path, shown_ms: int | None = None) -> FloatMatrix:
 
 
 #: Features per audio view (``prosody_vector``).
-PROSODY_FEATURES = 12
+PROSODY_FEATURES = 13
 
 
 class ProsodyFeatures(Featurizer):
