@@ -108,7 +108,11 @@ def add_parser(commands: Any) -> None:
         "share, or Dawid-Skene posterior: see labels aggregate --method) is >= X (0-1); "
         "labels without votes are then left out too; the spec records the rule and count",
     )
-    make.add_argument("--suite", choices=sorted(SUITES), help="make a whole suite instead")
+    make.add_argument(
+        "--suite",
+        metavar="SUITE",
+        help=f"make a whole suite instead: {', '.join(SUITES)} or a suite YAML file",
+    )
     make.add_argument(
         "--overwrite", action="store_true", help="replace a task made with another request"
     )

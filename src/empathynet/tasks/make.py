@@ -54,6 +54,7 @@ from empathynet.tasks.splits import (
     check_ratios,
     check_split_leakage,
 )
+from empathynet.tasks.suites import builtin_suites, load_suite, suite_entries
 from empathynet.tasks.views import TaskInputError, leaking, parse_views, views_label
 
 FAMILY_VERSIONS: dict[str, int] = {
@@ -414,18 +415,12 @@ def request_views(request: TaskRequest) -> tuple[str, ...]:
     return request.query_views + request.answer_views
 
 
-#: The standard suite: (name, family, query, answer).
-STANDARD_SUITE: tuple[tuple[str, str, str, str], ...] = (
-    ("cls-group", "classification", "text+nonverbal+audio_blur+face_stills+face_video", ""),
-    ("cls-text", "classification", "text", ""),
-    ("cls-audio", "classification", "audio_blur", ""),
-    ("cls-stills", "classification", "stills", ""),
-    ("mcq-stills-to-audio", "mcq", "stills", "audio_blur"),
-    ("mcq-audio-to-text", "mcq", "audio_blur", "text"),
-    ("mcq-text-to-stills", "mcq", "text", "stills"),
-    ("gen-text-from-stills", "generation", "stills", "text"),
-)
-SUITES: dict[str, tuple[tuple[str, str, str, str], ...]] = {"standard": STANDARD_SUITE}
+#: The standard suite, ``(name, family, query, answer)`` per task, from
+#: ``tasks/suites/standard.yaml`` (see ``tasks.suites``).
+STANDARD_SUITE: tuple[tuple[str, str, str, str], ...] = tuple(suite_entries(load_suite("standard")))
+#: The suites that ship with the package (``tasks make --suite NAME``; a path to a suite
+#: YAML file works too).
+SUITES: tuple[str, ...] = tuple(builtin_suites())
 
 
 @dataclass
@@ -441,28 +436,33 @@ class SuiteResult:
         return out
 
 
-def suite_requests(suite: str, seed: int, min_confidence: float | None = None) -> list[TaskRequest]:
-    """The requests of a named suite, all with ``seed``; ``min_confidence`` goes to the
-    classification and multiple-choice tasks (generation uses no labels)."""
-    if suite not in SUITES:
-        raise ConfigError(f"unknown suite {suite!r}; suites: {sorted(SUITES)}")
-    return [
-        TaskRequest(
-            family=family,
-            query=query,
-            answer=answer,
-            name=name,
-            seed=seed,
-            min_confidence=None if family == "generation" else min_confidence,
-        )
-        for name, family, query, answer in SUITES[suite]
-    ]
+def suite_requests(
+    suite: str | Path, seed: int, min_confidence: float | None = None
+) -> list[TaskRequest]:
+    """The requests of a suite (a shipped suite's name or a suite YAML file), all with
+    ``seed``; ``min_confidence`` goes to the classification and multiple-choice tasks
+    (generation uses no labels)."""
+    loaded = load_suite(suite)
+    requests = []
+    for number, entry in enumerate(loaded.tasks, start=1):
+        family = str(entry["family"])
+        try:
+            requests.append(
+                TaskRequest(
+                    **entry,
+                    seed=seed,
+                    min_confidence=None if family == "generation" else min_confidence,
+                )
+            )
+        except ConfigError as error:
+            raise ConfigError(f"{loaded.path}: task {number}: {error.message}") from None
+    return requests
 
 
 @writes_dataset
 def make_suite(
     dataset: str | Path,
-    suite: str = "standard",
+    suite: str | Path = "standard",
     *,
     seed: int = 0,
     overwrite: bool = False,
