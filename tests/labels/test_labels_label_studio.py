@@ -408,4 +408,37 @@ def test_label_studio_export_through_the_cli(
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["tasks"] == 8 and printed["raw_audio"] is True
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.xml", "tasks.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".empathynet-export.json",  # what the export wrote (store.outputs)
+        "README.md",
+        "config.xml",
+        "tasks.json",
+    ]
+
+
+def test_exports_never_replace_a_users_files(dataset: SyntheticDataset, tmp_path: Path) -> None:
+    """A folder holding a README the user wrote, or an existing sheet (maybe filled in),
+    is not overwritten without --overwrite; a re-export replaces its own files."""
+    from empathynet.errors import ConfigError
+    from empathynet.labels.labelstudio import export_label_studio
+    from empathynet.labels.votes import export_label_sheet
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "README.md").write_text("my notes\n")
+    with pytest.raises(ConfigError, match=r"README\.md that no EmpathyNet export wrote"):
+        export_label_studio(dataset.root, folder)
+    assert (folder / "README.md").read_text() == "my notes\n"
+    assert not (folder / "tasks.json").exists()
+    fresh = tmp_path / "fresh"
+    export_label_studio(dataset.root, fresh)
+    export_label_studio(dataset.root, fresh)  # its own files: replaced
+    export_label_studio(dataset.root, folder, overwrite=True)
+    assert "Label Studio" in (folder / "README.md").read_text()
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("cue_id,annotator,label\nx,ann,joy\n")
+    with pytest.raises(ConfigError, match="exists"):
+        export_label_sheet(dataset.root, sheet)
+    assert sheet.read_text().startswith("cue_id,annotator,label\nx,ann,joy")
+    export_label_sheet(dataset.root, sheet, overwrite=True)
+    assert "text" in sheet.read_text().splitlines()[0]

@@ -57,6 +57,11 @@ def add_actions(actions: Any) -> None:
         f"(default {LOCAL_FILES_PREFIX!r}: Label Studio's local-files serving with "
         "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=the dataset folder)",
     )
+    exporter.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace files in --out that no export wrote (csv: an existing sheet)",
+    )
     exporter.add_argument("--json", action="store_true", help="print JSON")
     exporter.set_defaults(run=run_export)
 
@@ -64,10 +69,16 @@ def add_actions(actions: Any) -> None:
 def run_export(args: argparse.Namespace) -> int:
     result: ExportResult
     if args.format == "csv":
-        result = export_label_sheet(args.dataset, args.out, raw_audio=args.raw_audio)
+        result = export_label_sheet(
+            args.dataset, args.out, raw_audio=args.raw_audio, overwrite=args.overwrite
+        )
     else:
         result = export_label_studio(
-            args.dataset, args.out, raw_audio=args.raw_audio, url_prefix=args.url_prefix
+            args.dataset,
+            args.out,
+            raw_audio=args.raw_audio,
+            url_prefix=args.url_prefix,
+            overwrite=args.overwrite,
         )
     if args.json:
         print(json.dumps(dataclasses.asdict(result), indent=2))

@@ -69,6 +69,7 @@ from empathynet.labels.votes import (
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.layout import require_dataset
 from empathynet.store.lock import writes_dataset
+from empathynet.store.outputs import check_export_folder, mark_export_folder
 
 #: Default prefix of media URLs: Label Studio's local-files serving, with
 #: ``LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT`` set to the dataset folder.
@@ -256,14 +257,22 @@ counts. `empathynet labels summary {root}` shows the result.
 """
 
 
+#: The files ``export_label_studio`` writes.
+EXPORT_FILES: tuple[str, ...] = ("config.xml", "tasks.json", "README.md")
+
+
 def export_label_studio(
     dataset: str | Path,
     out: str | Path,
     *,
     raw_audio: bool = False,
     url_prefix: str = LOCAL_FILES_PREFIX,
+    overwrite: bool = False,
 ) -> ExportResult:
     """Write ``config.xml``, ``tasks.json`` and ``README.md`` for a Label Studio project.
+
+    A file of those names in ``out`` that no export wrote is not replaced unless
+    ``overwrite`` (``store.outputs``); a re-export into the same folder replaces its own.
 
     One task per accepted cue group (cue id order). ``raw_audio``: also give the
     unblurred voice (``audio_raw``); off by default so annotators hear only the blurred
@@ -273,6 +282,7 @@ def export_label_studio(
     layout = require_dataset(dataset)
     root = layout.root
     out = Path(out)
+    check_export_folder(out, EXPORT_FILES, overwrite=overwrite)
     taxonomy = dataset_taxonomy(root)
     rows = accepted_cue_rows(root)
     prelabels = read_prelabels(root, taxonomy)
@@ -296,6 +306,7 @@ def export_label_studio(
     }
     for path, content in files.items():
         atomic_write_bytes(path, content)
+    mark_export_folder(out, EXPORT_FILES, "label-studio")
     return ExportResult(
         format="label-studio",
         out=str(out),

@@ -65,6 +65,7 @@ from empathynet.store.atomic import atomic_write_bytes, atomic_write_table
 from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import require_dataset, safe_join
 from empathynet.store.lock import writes_dataset
+from empathynet.store.outputs import check_new_file
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("cue_id", "annotator", "label")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("gender", "age_band", "time")
@@ -510,7 +511,7 @@ def _sheet_line(row: dict[str, Any], raw_audio: bool) -> list[str]:
 
 
 def export_label_sheet(
-    dataset: str | Path, out: str | Path, *, raw_audio: bool = False
+    dataset: str | Path, out: str | Path, *, raw_audio: bool = False, overwrite: bool = False
 ) -> ExportResult:
     """Write an annotation sheet: a CSV with one row per accepted cue group.
 
@@ -520,10 +521,12 @@ def export_label_sheet(
     ``face_clip_path``, ``audio_blur_path`` and, only when ``raw_audio``, ``audio_path``
     (the unblurred voice). Paths are relative to the dataset. ``labels import`` reads the
     filled sheet back (context columns ignored, unfilled rows skipped). Written atomically;
-    reads the dataset only.
+    reads the dataset only. An existing file is not replaced (it may hold annotations)
+    unless ``overwrite``.
     """
     layout = require_dataset(dataset)
     out = Path(out)
+    check_new_file(out, overwrite=overwrite)
     rows = accepted_cue_rows(layout.root)
     header = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *SHEET_CONTEXT_COLUMNS]
     if not raw_audio:
