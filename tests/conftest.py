@@ -36,3 +36,39 @@ def demo_media(tmp_path_factory: pytest.TempPathFactory) -> list[DemoClip]:
     from empathynet.demo import generate_demo_media
 
     return generate_demo_media(tmp_path_factory.mktemp("demo") / "media")
+
+
+def write_small_task_dataset(root: Path) -> Path:
+    """48 synthetic cue groups with tiny real media and labels, and one task per family:
+    ``cls`` (text+audio_blur+stills), ``mcq`` (face_video -> audio_blur, 4 options, 40 %
+    test) and ``gen`` (stills -> audio_blur)."""
+    from empathynet.tasks.make import TaskRequest, make_task
+    from empathynet.testing.synthetic import write_synthetic_dataset
+
+    write_synthetic_dataset(
+        root,
+        cue_groups=48,
+        sources=8,
+        media=True,
+        min_ms=400,
+        max_ms=1000,
+        genders=("female",),
+        age_bands=("adult",),
+        labels_in_manifest=True,
+        attributes_in_manifest=True,
+    )
+    for request in (
+        TaskRequest(family="classification", query="text+audio_blur+stills", name="cls"),
+        TaskRequest(
+            family="mcq",
+            query="face_video",
+            answer="audio_blur",
+            name="mcq",
+            distractors="any",  # 48 cue groups: too few per speaker
+            duration_tolerance_pct=1000,
+            split_ratios=(0.5, 0.1, 0.4),
+        ),
+        TaskRequest(family="generation", query="stills", answer="audio_blur", name="gen"),
+    ):
+        make_task(root, request)
+    return root

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 import empathynet
+from conftest import write_small_task_dataset
 from empathynet.errors import ConfigError
 from empathynet.tasks.access import collate
-from empathynet.tasks.make import TaskRequest, make_task
-from empathynet.testing.synthetic import write_synthetic_dataset
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_DATASETS = importlib.util.find_spec("datasets") is not None
@@ -20,34 +19,7 @@ HAS_DATASETS = importlib.util.find_spec("datasets") is not None
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("access") / "ds"
-    write_synthetic_dataset(
-        root,
-        cue_groups=48,
-        sources=8,
-        media=True,
-        min_ms=400,
-        max_ms=1000,
-        genders=("female",),
-        age_bands=("adult",),
-        labels_in_manifest=True,
-        attributes_in_manifest=True,
-    )
-    for request in (
-        TaskRequest(family="classification", query="text+audio_blur+stills", name="cls"),
-        TaskRequest(
-            family="mcq",
-            query="face_video",
-            answer="audio_blur",
-            name="mcq",
-            distractors="any",
-            duration_tolerance_pct=1000,
-            split_ratios=(0.5, 0.1, 0.4),
-        ),
-        TaskRequest(family="generation", query="stills", answer="audio_blur", name="gen"),
-    ):
-        make_task(root, request)
-    return root
+    return write_small_task_dataset(tmp_path_factory.mktemp("access") / "ds")
 
 
 def test_items_load_their_media(dataset: Path) -> None:

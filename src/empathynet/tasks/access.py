@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from empathynet.errors import ConfigError, MissingDependencyError
 from empathynet.store.media import load_audio, load_clip, load_images
-from empathynet.tasks.spec import read_items, read_spec
+from empathynet.tasks.spec import SpecFields, read_items, read_spec
 from empathynet.tasks.splits import SPLITS
 
 AUDIO_VIEWS = ("audio_blur", "audio_raw")
@@ -334,7 +334,7 @@ def collate(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Task:
+class Task(SpecFields):
     """A task made in a dataset (``tasks/<name>/``): its spec and splits."""
 
     root: Path
@@ -344,22 +344,6 @@ class Task:
     @classmethod
     def open(cls, root: str | Path, name: str) -> Task:
         return cls(Path(root), name, read_spec(root, name))
-
-    @property
-    def family(self) -> str:
-        return str(self.spec["family"])
-
-    @property
-    def query_views(self) -> tuple[str, ...]:
-        return tuple(self.spec.get("views", {}).get("query", ()))
-
-    @property
-    def answer_views(self) -> tuple[str, ...]:
-        return tuple(self.spec.get("views", {}).get("answer", ()))
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return tuple(self.spec.get("labels", {}).get("classes") or ())
 
     @property
     def splits(self) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ The spec is written last, so a task folder without ``spec.yaml`` is unfinished.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,35 @@ class TaskLayout:
 
     def items(self, split: str) -> Path:
         return self.folder / f"{split}.parquet"
+
+
+class SpecFields:
+    """What a task's spec says, for classes holding it as ``spec`` (a mapping read from
+    ``spec.yaml``): family, views, classes and MCQ options."""
+
+    spec: Mapping[str, Any]
+
+    @property
+    def family(self) -> str:
+        return str(self.spec["family"])
+
+    @property
+    def query_views(self) -> tuple[str, ...]:
+        return tuple(self.spec.get("views", {}).get("query", ()))
+
+    @property
+    def answer_views(self) -> tuple[str, ...]:
+        return tuple(self.spec.get("views", {}).get("answer", ()))
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The taxonomy's classes, in taxonomy order (classification and MCQ)."""
+        return tuple(self.spec.get("labels", {}).get("classes") or ())
+
+    @property
+    def options(self) -> int:
+        """Options per MCQ item."""
+        return int(self.spec.get("constraints", {}).get("options", 4))
 
 
 def spec_bytes(spec: dict[str, Any]) -> bytes:

@@ -21,14 +21,14 @@ import pyarrow as pa
 from empathynet.errors import ConfigError, DatasetError
 from empathynet.evaluate.baselines.features import SHOWN_MS
 from empathynet.registry import Registry
-from empathynet.tasks.spec import read_items, read_spec
+from empathynet.tasks.spec import SpecFields, read_items, read_spec
 
 #: One prediction row (``item_id`` plus one prediction field), as written to JSONL.
 Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class TaskData:
+class TaskData(SpecFields):
     """One split of a task: its spec and its items (an Arrow table)."""
 
     root: Path  #: dataset root
@@ -36,28 +36,6 @@ class TaskData:
     spec: Mapping[str, Any]
     split: str
     items: pa.Table
-
-    @property
-    def family(self) -> str:
-        return str(self.spec["family"])
-
-    @property
-    def query_views(self) -> tuple[str, ...]:
-        return tuple(self.spec.get("views", {}).get("query", ()))
-
-    @property
-    def answer_views(self) -> tuple[str, ...]:
-        return tuple(self.spec.get("views", {}).get("answer", ()))
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        """The taxonomy's classes, in taxonomy order (classification and MCQ)."""
-        return tuple(self.spec.get("labels", {}).get("classes") or ())
-
-    @property
-    def options(self) -> int:
-        """Options per MCQ item."""
-        return int(self.spec.get("constraints", {}).get("options", 4))
 
     def __len__(self) -> int:
         return int(self.items.num_rows)
