@@ -83,7 +83,7 @@ def test_every_applicable_baseline_writes_a_valid_prediction_file(media: Path, t
         run = run_baseline(media, task, name, seed=1)
         assert run.path == media / "reports" / "predictions" / f"{task}-{name}-test.jsonl"
         rows = [json.loads(line) for line in run.path.read_text().splitlines()]
-        assert len(rows) == run.items == spec["files"]["test"]["items"] > 0
+        assert len(rows) == run.items == spec.items("test") > 0
         ids = [str(i) for i in read_items(media, task, "test")["item_id"].to_pylist()]
         load_predictions(run.path, spec, item_ids=ids)  # the strict contract check
         assert run.results is not None and run.results.items == run.items

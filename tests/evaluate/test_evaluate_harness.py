@@ -18,7 +18,7 @@ from empathynet.evaluate import PredictionError, score_task, write_results
 from empathynet.labels import import_labels
 from empathynet.tasks.make import TaskRequest, make_task
 from empathynet.tasks.mcq import FAMILY_VERSION
-from empathynet.tasks.spec import TaskLayout, read_spec
+from empathynet.tasks.spec import TaskLayout, read_spec_values
 from empathynet.testing.synthetic import write_synthetic_dataset, write_votes_csv
 
 CLS, MCQ, GEN = "cls-text", "mcq-stills-to-audio_blur", "gen-text-from-stills"
@@ -49,7 +49,7 @@ def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
 
 def test_classification_scores_match_sklearn(dataset: Path, tmp_path: Path) -> None:
     items = split_items(dataset, CLS)
-    classes = read_spec(dataset, CLS)["labels"]["classes"]
+    classes = read_spec_values(dataset, CLS)["labels"]["classes"]
     rng = np.random.default_rng(3)
     y_true = np.array([int(str(r["label_index"])) for r in items])
     scores = rng.normal(size=(len(items), len(classes))) + 1.2 * np.eye(len(classes))[y_true]
@@ -127,7 +127,9 @@ def test_mcq_accuracy_vs_chance_and_seeded_intervals(dataset: Path, tmp_path: Pa
     data = first.to_dict()
     assert data["metrics"]["accuracy"]["ci95"] == [accuracy.low, accuracy.high]
     assert data["bootstrap"]["seed"] == 5 and data["bootstrap"]["resamples"] == 400
-    assert data["dataset"]["fingerprint"] == read_spec(dataset, MCQ)["dataset"]["fingerprint"]
+    assert (
+        data["dataset"]["fingerprint"] == read_spec_values(dataset, MCQ)["dataset"]["fingerprint"]
+    )
 
 
 def test_generation_bits_per_byte(dataset: Path, tmp_path: Path) -> None:

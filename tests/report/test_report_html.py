@@ -22,7 +22,8 @@ from empathynet.pipeline.build import summarize
 from empathynet.report import escape_text, media_href, render_report, write_report
 from empathynet.store.atomic import atomic_write_table
 from empathynet.store.layout import DatasetLayout
-from empathynet.tasks import TaskRequest, make_task, read_spec
+from empathynet.tasks import TaskRequest, make_task
+from empathynet.tasks.spec import read_spec_values
 from empathynet.testing.synthetic import write_synthetic_dataset, write_votes_csv
 
 VOID = {"meta", "img", "br", "hr", "input", "link", "source", "wbr"}
@@ -235,7 +236,7 @@ def test_cues_are_first_by_id_with_their_aggregate_labels(written: Written) -> N
 
 
 def test_tasks_and_leaderboard_are_shown(written: Written) -> None:
-    spec = read_spec(written.root, written.task)
+    spec = read_spec_values(written.root, written.task)
     for split, entry in spec["files"].items():
         assert written.page.counts[f"task:{written.task}:{split}"] == [str(entry["items"])]
     assert "0.333" in written.html and "[0.000, 1.000]" in written.html

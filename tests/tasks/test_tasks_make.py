@@ -22,7 +22,7 @@ from empathynet.labels import import_labels
 from empathynet.store.hashing import file_sha256
 from empathynet.tasks.cuetable import load_cue_table
 from empathynet.tasks.make import TaskRequest, make_suite, make_task, suite_requests
-from empathynet.tasks.spec import TaskLayout, list_tasks, read_spec
+from empathynet.tasks.spec import TaskLayout, list_tasks, read_spec_values
 from empathynet.tasks.validate import TaskValidationError, validate_task
 from empathynet.tasks.views import MissingViewError
 from empathynet.testing.synthetic import (
@@ -84,7 +84,7 @@ def set_cell(table: pa.Table, column: str, row: int, value: Any) -> pa.Table:
 def test_classification_items_are_the_labelled_cue_groups(dataset: Path) -> None:
     made = make_task(dataset, TaskRequest(family="classification", query="stills+text"))
     assert made.name == "cls-text+stills"
-    spec = read_spec(dataset, made.name)
+    spec = read_spec_values(dataset, made.name)
     cues = load_cue_table(dataset)
     labelled = int((cues.class_code >= 0).sum())
     assert sum(made.items.values()) == labelled
@@ -112,7 +112,7 @@ def test_mcq_items_meet_every_constraint(dataset: Path) -> None:
     # "any": big buckets, so unknown-gender answers find unknown-gender distractors
     request = TaskRequest(family="mcq", query="stills", answer="text", seed=4, distractors="any")
     made = make_task(dataset, request)
-    spec = read_spec(dataset, made.name)
+    spec = read_spec_values(dataset, made.name)
     constraints = spec["constraints"]
     assert constraints["options"] == 4
     assert "identity can solve items" in constraints["distractors"]["rule"]
@@ -190,7 +190,7 @@ def test_grouped_taxonomy_and_same_speaker_distractors(tmp_path: Path) -> None:
                 assert cues.speaker_code[other] == cues.speaker_code[answer]
             else:
                 assert cues.source_code[other] == cues.source_code[answer]
-    spec = read_spec(root, made.name)
+    spec = read_spec_values(root, made.name)
     assert spec["constraints"]["different_class_group"] is True
     assert spec["labels"]["class_groups"]["positive"] == ["joy", "surprise"]
     validate_task(root, made.name, check_media=False)
@@ -208,7 +208,7 @@ def test_answer_positions_are_uniform_over_10000_items(tmp_path: Path) -> None:
     assert items.num_rows >= 10_000
     counts = np.bincount(np.array(items.column("answer_index").to_pylist()), minlength=4)
     assert chi_square_p(counts) > 0.01, counts
-    spec = read_spec(root, made.name)
+    spec = read_spec_values(root, made.name)
     assert sum(sum(v) for v in spec["answer_positions"].values()) == items.num_rows
 
 
@@ -243,7 +243,7 @@ def test_same_dataset_and_seed_give_byte_identical_files(
     with pytest.raises(DatasetError, match="exists with another spec"):
         make_task(copies[0], clash)
     assert not make_task(copies[0], clash, overwrite=True).unchanged
-    assert read_spec(copies[0], name)["seed"] == 13
+    assert read_spec_values(copies[0], name)["seed"] == 13
 
 
 def test_validate_catches_forged_items(dataset: Path) -> None:
@@ -392,7 +392,7 @@ def test_views_the_dataset_lacks_are_errors_and_the_suite_skips_them(tmp_path: P
         "gen-text-from-stills",
     }
     assert [t.name for t in list_tasks(root)] == sorted(t.name for t in result.made)
-    made = read_spec(root, "mcq-text-to-stills")
+    made = read_spec_values(root, "mcq-text-to-stills")
     assert made["constraints"]["distractors"]["mode"] == "same-speaker"
 
 
@@ -435,18 +435,18 @@ def test_leaking_views_are_allowed_on_request_and_flagged(dataset: Path) -> None
         family="mcq", query="audio_raw", answer="stills", allow_leaking_views=True, name="leaky"
     )
     make_task(dataset, request)
-    assert read_spec(dataset, "leaky")["views"]["leaks_words"] == ["audio_raw"]
+    assert read_spec_values(dataset, "leaky")["views"]["leaks_words"] == ["audio_raw"]
     silent = TaskRequest(family="mcq", query="face_video", answer="stills", name="silent")
     make_task(dataset, silent)  # the clips are silent: no words to leak
-    assert read_spec(dataset, "silent")["views"]["leaks_words"] == []
+    assert read_spec_values(dataset, "silent")["views"]["leaks_words"] == []
     made = make_task(dataset, TaskRequest(family="classification", query="audio_raw"))
-    assert read_spec(dataset, made.name)["views"]["leaks_words"] == ["audio_raw"]
+    assert read_spec_values(dataset, made.name)["views"]["leaks_words"] == ["audio_raw"]
 
 
 def test_generation_items_state_their_dimensions(dataset: Path) -> None:
     made = make_task(dataset, TaskRequest(family="generation", query="stills", answer="audio_blur"))
     assert made.name == "gen-audio_blur-from-stills"
-    spec = read_spec(dataset, made.name)
+    spec = read_spec_values(dataset, made.name)
     assert spec["target"]["view"] == "audio_blur"
     assert spec["target"]["dims"] == "8 * duration_ms"
     items = all_items(dataset, made.name)
@@ -495,4 +495,4 @@ def test_cli_make_ls_validate(dataset: Path, capsys: pytest.CaptureFixture[str])
     assert "no task 'nope'" in capsys.readouterr().err
     assert run(["tasks", "make", root, "--family", "mcq", "--query", "text"]) == 2
     assert "needs --answer" in capsys.readouterr().err
-    assert read_spec(dataset, "m3")["constraints"]["options"] == 3
+    assert read_spec_values(dataset, "m3")["constraints"]["options"] == 3

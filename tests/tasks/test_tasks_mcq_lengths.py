@@ -25,7 +25,7 @@ import pytest
 from empathynet.tasks.cuetable import CueTable, load_cue_table
 from empathynet.tasks.make import TaskRequest, make_task
 from empathynet.tasks.mcq import TIMED_VIEWS, shown_lengths
-from empathynet.tasks.spec import read_items, read_spec
+from empathynet.tasks.spec import read_items, read_spec_values
 from empathynet.tasks.validate import TaskValidationError, validate_task
 from empathynet.testing.synthetic import write_synthetic_dataset
 
@@ -157,7 +157,7 @@ def test_a_length_only_chooser_is_at_chance(
     if query != "stills":  # the query shows a length: without the cut it gives the answer away
         right, items = length_chooser_correct(cues, made.folder, *views, cut=False)
         assert p_above_chance(right, items, 0.25) < 1e-6, f"uncut: {right} of {items} right"
-    spec = read_spec(dataset, made.name)
+    spec = read_spec_values(dataset, made.name)
     assert "shortest" in spec["constraints"]["length"]["rule"]
     assert spec["constraints"]["length"]["items_dropped"] == 0
 
@@ -172,7 +172,9 @@ def test_tasks_without_timed_views_show_no_cut_and_options_without_length(
 ) -> None:
     made = make_task(dataset, TaskRequest(family="mcq", query="text", answer="stills"), cues=cues)
     assert "shown_ms" not in read_items(dataset, made.name, "test").column_names
-    assert "no audio or video" in read_spec(dataset, made.name)["constraints"]["length"]["rule"]
+    assert (
+        "no audio or video" in read_spec_values(dataset, made.name)["constraints"]["length"]["rule"]
+    )
 
 
 def test_validate_checks_the_cut(dataset: Path, cues: CueTable) -> None:
@@ -193,7 +195,7 @@ def test_validate_checks_the_cut(dataset: Path, cues: CueTable) -> None:
     from empathynet.tasks.spec import spec_bytes
 
     pq.write_table(forged, path)
-    spec = read_spec(dataset, "cut")
+    spec = read_spec_values(dataset, "cut")
     spec["files"]["test"]["sha256"] = file_sha256(path)
     (made.folder / "spec.yaml").write_bytes(spec_bytes(spec))
     with pytest.raises(TaskValidationError, match="shown_ms"):

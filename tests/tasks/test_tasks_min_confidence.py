@@ -23,7 +23,7 @@ from empathynet.tasks.make import (
     make_suite,
     make_task,
 )
-from empathynet.tasks.spec import read_spec
+from empathynet.tasks.spec import read_spec_values
 from empathynet.testing.synthetic import (
     SyntheticDataset,
     write_synthetic_dataset,
@@ -102,15 +102,17 @@ def test_classification_keeps_only_confident_cue_groups(dataset: Path) -> None:
         table.column("item_id").to_pylist(), table.column("split").to_pylist(), strict=True
     ):
         assert split_of[item_id] == split
-    spec = read_spec(dataset, "sure")
+    spec = read_spec_values(dataset, "sure")
     assert spec["labels"]["min_confidence"] == {
         "threshold": 0.7,
         "rule": MIN_CONFIDENCE_RULE,
         "left_out": expected_left_out,
     }
-    assert "min_confidence" not in read_spec(dataset, "all")["labels"]
+    assert "min_confidence" not in read_spec_values(dataset, "all")["labels"]
     # Same dataset fingerprint, another spec: a threshold change is a different task.
-    assert spec["dataset"]["fingerprint"] == read_spec(dataset, "all")["dataset"]["fingerprint"]
+    assert (
+        spec["dataset"]["fingerprint"] == read_spec_values(dataset, "all")["dataset"]["fingerprint"]
+    )
     again = make_task(
         dataset, TaskRequest("classification", "text", name="sure", min_confidence=0.7)
     )
@@ -165,7 +167,7 @@ def test_dawid_skene_confidence_changes_the_fingerprint(dataset: Path) -> None:
     share = [a for a in cues.column("agreement").to_pylist() if a is not None]
     assert posterior != share and all(0 < c <= 1 for c in posterior)
     make_task(dataset, TaskRequest("classification", "text", name="ds", min_confidence=0.9))
-    spec = read_spec(dataset, "ds")
+    spec = read_spec_values(dataset, "ds")
     assert spec["labels"]["method"] == "dawid-skene"
     assert spec["labels"]["min_confidence"]["left_out"] > 0
     reaggregate_labels(dataset)
@@ -186,5 +188,5 @@ def test_cli_min_confidence_and_suite(dataset: Path, capsys: pytest.CaptureFixtu
     result = make_suite(dataset, "standard", min_confidence=0.7)
     made = {task.name: task for task in result.made}
     assert made["cls-text"].dropped["below_min_confidence"] > 0
-    generation = read_spec(dataset, "gen-text-from-stills")
+    generation = read_spec_values(dataset, "gen-text-from-stills")
     assert "below_min_confidence" not in generation["dropped"]

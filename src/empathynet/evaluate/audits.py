@@ -64,7 +64,7 @@ from empathynet.store.atomic import atomic_write_json
 from empathynet.store.layout import require_dataset
 from empathynet.store.lock import writes_dataset
 from empathynet.tasks.cuetable import CueTable, load_cue_table, speaker_keys
-from empathynet.tasks.spec import check_task_name, read_items, read_spec
+from empathynet.tasks.spec import TaskSpec, check_task_name, read_items, read_spec
 from empathynet.tasks.splits import SPLITS, SplitLeakageError, check_split_leakage
 
 FloatMatrix = npt.NDArray[np.float64]
@@ -290,7 +290,7 @@ class _Loaded:
 
     root: Path
     task: str
-    spec: dict[str, Any]
+    spec: TaskSpec
     cues: CueTable
     codes: _Codes
     items: dict[str, pa.Table]
@@ -298,11 +298,11 @@ class _Loaded:
     option_rows: dict[str, pa.Array]  #: MCQ only; null: not a cue group of the table
 
     @classmethod
-    def read(cls, dataset: str | Path, task: str, spec: dict[str, Any], cues: CueTable) -> _Loaded:
+    def read(cls, dataset: str | Path, task: str, spec: TaskSpec, cues: CueTable) -> _Loaded:
         items = {split: read_items(dataset, task, split) for split in SPLITS}
         option_ids: dict[str, pa.Array] = {}
         option_rows: dict[str, pa.Array] = {}
-        if spec["family"] == "mcq":
+        if spec.family == "mcq":
             cue_ids = cues.cue_ids()
             for split, table in items.items():
                 flat = pc.list_flatten(table.column("option_cue_ids").combine_chunks())
@@ -575,7 +575,7 @@ def split_leakage(loaded: _Loaded) -> str:
         source.append(codes.source(items.column("source_id")))
         speaker.append(codes.speaker(items.column("speaker")))
         names += [f"of item {i}" for i in items.column("item_id").to_pylist()]
-        if spec["family"] == "mcq" and items.num_rows:
+        if spec.family == "mcq" and items.num_rows:
             flat = loaded.option_ids[split]
             rows = np.asarray(
                 pc.fill_null(loaded.option_rows[split], -1).to_numpy(zero_copy_only=False),
@@ -607,7 +607,7 @@ def split_leakage(loaded: _Loaded) -> str:
     speakers = len(np.unique(all_speaker[all_speaker >= 0]))
     return (
         f"{len(seen)} items; {sources} sources and {speakers} known speakers"
-        + (" (items and options)" if spec["family"] == "mcq" else "")
+        + (" (items and options)" if spec.family == "mcq" else "")
         + ", each in one split"
     )
 
@@ -645,21 +645,21 @@ def audit_task(
     except SplitLeakageError as error:
         leakage, leakage_passed = error.message, False
     notes: list[str] = []
-    if spec["family"] == "mcq":
+    if spec.family == "mcq":
         shortcuts, test = mcq_shortcuts(loaded, seed, only)
         options: int | None = test.options
         chance: float | None = 1.0 / test.options
         items = len(test)
         if not items:
-            dropped = ", ".join(f"{k} {v}" for k, v in spec.get("dropped", {}).items() if v)
+            dropped = ", ".join(f"{k} {v}" for k, v in spec.dropped.items() if v)
             notes.append(f"no test items (dropped: {dropped or 'none'}): nothing to audit")
     else:
         shortcuts, options, chance = [], None, None
-        items = int(spec.get("files", {}).get("test", {}).get("items", 0))
-        notes.append(f"shortcut audits apply to MCQ tasks; {spec['family']}: split leakage only")
+        items = spec.items("test")
+        notes.append(f"shortcut audits apply to MCQ tasks; {spec.family}: split leakage only")
     report = AuditReport(
         task,
-        str(spec["family"]),
+        spec.family,
         "test",
         items,
         options,
@@ -668,7 +668,7 @@ def audit_task(
         leakage_passed,
         leakage,
         seed,
-        spec.get("dataset", {}).get("fingerprint"),
+        spec.dataset_fingerprint,
         notes=notes,
     )
     if write:

@@ -47,7 +47,7 @@ from empathynet.store.atomic import atomic_write_json
 from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import require_dataset
 from empathynet.store.lock import writes_dataset
-from empathynet.tasks.spec import TaskLayout, read_spec
+from empathynet.tasks.spec import TaskLayout, TaskSpec, read_spec
 from empathynet.tasks.splits import SPLITS
 
 RESULTS_FORMAT = "empathynet-results"
@@ -139,13 +139,12 @@ def _cell(value: Figure) -> str:
     return text
 
 
-def _truth(
-    layout: TaskLayout, split: str, family: str, spec: dict[str, Any]
-) -> tuple[pa.Table, str]:
+def _truth(layout: TaskLayout, split: str, family: str, spec: TaskSpec) -> tuple[pa.Table, str]:
     """The split's item ids and the family's truth column, checked against the spec, and
     the SHA-256 of the items file."""
     path = layout.items(split)
-    expected = spec.get("files", {}).get(split, {}).get("sha256")
+    entry = spec.files.get(split)
+    expected = None if entry is None else entry.sha256
     if not path.is_file():
         raise DatasetError(f"task {layout.name!r} has no {split} items file", path)
     sha256 = file_sha256(path)
@@ -181,7 +180,7 @@ def score_task(
     """
     path = Path(predictions_path)
 
-    def read(spec: dict[str, Any], item_ids: pa.Array, label: str) -> Predictions:
+    def read(spec: TaskSpec, item_ids: pa.Array, label: str) -> Predictions:
         return load_predictions(path, spec, item_ids=item_ids, items_label=label)
 
     return _score(dataset, task_name, read, split, seed, bootstrap, lambda: file_sha256(path))
@@ -202,7 +201,7 @@ def score_rows(
     for the file in messages and in the results; their SHA-256 is that of the rows as
     JSON Lines."""
 
-    def read(spec: dict[str, Any], item_ids: pa.Array, label: str) -> Predictions:
+    def read(spec: TaskSpec, item_ids: pa.Array, label: str) -> Predictions:
         return predictions_from_rows(rows, spec, name=name, item_ids=item_ids, items_label=label)
 
     def digest() -> str:
@@ -215,7 +214,7 @@ def score_rows(
 def _score(
     dataset: str | Path,
     task_name: str,
-    read: Callable[[dict[str, Any], pa.Array, str], Predictions],
+    read: Callable[[TaskSpec, pa.Array, str], Predictions],
     split: str,
     seed: int,
     bootstrap: int,
@@ -230,7 +229,7 @@ def _score(
         raise ConfigError(f"--bootstrap must be a non-negative integer, got {bootstrap!r}")
     root = require_dataset(dataset).root
     spec = read_spec(root, task_name)
-    family = str(spec["family"])
+    family = spec.family
     layout = TaskLayout(root, task_name)
     truth, items_sha256 = _truth(layout, split, family, spec)
     if truth.num_rows == 0:
@@ -248,19 +247,19 @@ def _score(
         figures, details = score_mcq(values, predictions.values, task_options(spec), bootstrap, rng)
     else:
         figures, details = score_generation(predictions.values, values, bootstrap, rng)
-        details["unit"] = str(spec.get("target", {}).get("unit", "bits per dimension"))
+        details["unit"] = spec.target_unit or "bits per dimension"
     return Results(
         task={
             "name": task_name,
             "family": family,
-            "family_version": spec.get("family_version"),
+            "family_version": spec.family_version,
             "spec_sha256": file_sha256(layout.spec),
             "items_sha256": items_sha256,
-            "seed": spec.get("seed"),
+            "seed": spec.seed,
         },
         dataset={
-            "name": spec.get("dataset", {}).get("name"),
-            "fingerprint": spec.get("dataset", {}).get("fingerprint"),
+            "name": spec.dataset_name,
+            "fingerprint": spec.dataset_fingerprint,
         },
         split=split,
         items=truth.num_rows,

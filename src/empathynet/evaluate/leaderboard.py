@@ -62,7 +62,7 @@ def leaderboard(dataset: str | Path, *, split: str = "test", seed: int = 0) -> B
     audits: dict[str, str] = {}
     for task in tasks:
         spec = read_spec(dataset, task.name)
-        family = str(spec["family"])
+        family = spec.family
         metric = HEADLINE[family]
         for model in applicable_baselines(spec):
             try:

@@ -45,6 +45,7 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from empathynet.errors import EmpathyNetError
+from empathynet.tasks.spec import TaskSpec, as_spec
 
 #: Prediction fields per task family.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -113,19 +114,28 @@ class Predictions:
 Locate = Callable[[int], str]
 
 
-def task_classes(spec: dict[str, Any]) -> list[str]:
+def _task_spec(spec: TaskSpec | Mapping[str, Any], path: Path) -> TaskSpec:
+    """``spec`` typed; a mapping of an unknown family is the predictions' error."""
+    if isinstance(spec, TaskSpec):
+        return spec
+    if spec.get("family") not in FIELDS:
+        raise PredictionError(f"unknown task family {_shown(spec.get('family'))}", path)
+    return as_spec({"name": "<task>", **spec})
+
+
+def task_classes(spec: TaskSpec | Mapping[str, Any]) -> list[str]:
     """The class names of a classification or MCQ task spec, in taxonomy order."""
-    return [str(c) for c in spec.get("labels", {}).get("classes", [])]
+    return list(as_spec(spec).classes)
 
 
-def task_options(spec: dict[str, Any]) -> int:
+def task_options(spec: TaskSpec | Mapping[str, Any]) -> int:
     """The number of options of an MCQ task spec."""
-    return int(spec["constraints"]["options"])
+    return as_spec(spec).options or 0
 
 
 def load_predictions(
     path: str | Path,
-    spec: dict[str, Any],
+    spec: TaskSpec | Mapping[str, Any],
     *,
     item_ids: pa.Array | Sequence[str] | None = None,
     items_label: str = "the scored split",
@@ -136,9 +146,7 @@ def load_predictions(
     to cover exactly those items, once each, and returned in their order.
     """
     path = Path(path)
-    family = str(spec["family"])
-    if family not in FIELDS:
-        raise PredictionError(f"unknown task family {_shown(family)}", path)
+    spec = _task_spec(spec, path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise PredictionError(
@@ -146,7 +154,7 @@ def load_predictions(
         )
     if not path.is_file():
         raise PredictionError("no such prediction file", path)
-    table, locate = _read_jsonl(path, family) if suffix == ".jsonl" else _read_parquet(path)
+    table, locate = _read_jsonl(path, spec.family) if suffix == ".jsonl" else _read_parquet(path)
     predictions = _check(table, path, spec, locate)
     if item_ids is not None:
         predictions = _align(predictions, item_ids, locate, items_label)
@@ -155,7 +163,7 @@ def load_predictions(
 
 def predictions_from_rows(
     rows: Sequence[Mapping[str, Any]],
-    spec: dict[str, Any],
+    spec: TaskSpec | Mapping[str, Any],
     *,
     name: str,
     item_ids: pa.Array | Sequence[str] | None = None,
@@ -165,9 +173,8 @@ def predictions_from_rows(
     task ``spec``, as ``load_predictions`` checks a file; ``name`` stands for the file
     in messages (e.g. "<predictions of my-model>")."""
     path = Path(name)
-    family = str(spec["family"])
-    if family not in FIELDS:
-        raise PredictionError(f"unknown task family {_shown(family)}", path)
+    spec = _task_spec(spec, path)
+    family = spec.family
     if not rows:
         raise PredictionError("no predictions", path)
     lines = [
@@ -504,8 +511,8 @@ def _is_numeric(kind: pa.DataType) -> bool:
     return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind))
 
 
-def _check(table: pa.Table, path: Path, spec: dict[str, Any], locate: Locate) -> Predictions:
-    family = str(spec["family"])
+def _check(table: pa.Table, path: Path, spec: TaskSpec, locate: Locate) -> Predictions:
+    family = spec.family
     fields = FIELDS[family]
 
     def fail(row: int | None, message: str) -> NoReturn:

@@ -419,7 +419,7 @@ def _tasks_section(root: Path) -> list[str]:
         splits = "".join(_count_cell(f"task:{task.name}:{s}", task.items.get(s, 0)) for s in SPLITS)
         out.append(
             f"<tr><td><code>{escape_text(task.name)}</code></td><td>{escape_text(task.family)}"
-            f"</td><td>{escape_text(spec.get('family_version'))}</td>"
+            f"</td><td>{escape_text(spec.family_version)}</td>"
             f"<td>{escape_text(' + '.join(task.query))}</td>"
             f"<td>{escape_text(' + '.join(task.answer) or None)}</td>{splits}"
             f"<td>{sum(task.dropped.values())}"

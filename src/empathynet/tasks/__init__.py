@@ -25,6 +25,7 @@ from empathynet.tasks.spec import (
     list_tasks,
     read_items,
     read_spec,
+    read_spec_values,
 )
 from empathynet.tasks.splits import SPLITS, SplitLeakageError, assign_splits, check_split_leakage
 from empathynet.tasks.validate import TaskValidationError, ValidationReport, validate_task
@@ -61,5 +62,6 @@ __all__ = [
     "parse_views",
     "read_items",
     "read_spec",
+    "read_spec_values",
     "validate_task",
 ]

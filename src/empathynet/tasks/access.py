@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from empathynet.errors import ConfigError, MissingDependencyError
 from empathynet.store.media import load_audio, load_clip, load_images
-from empathynet.tasks.spec import SpecFields, read_items, read_spec
+from empathynet.tasks.spec import SpecFields, TaskSpec, read_items, read_spec
 from empathynet.tasks.splits import SPLITS
 
 AUDIO_VIEWS = ("audio_blur", "audio_raw")
@@ -339,7 +339,7 @@ class Task(SpecFields):
 
     root: Path
     name: str
-    spec: Mapping[str, Any] = field(repr=False)
+    spec: TaskSpec = field(repr=False)
 
     @classmethod
     def open(cls, root: str | Path, name: str) -> Task:

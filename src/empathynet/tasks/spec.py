@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,33 +65,149 @@ class TaskLayout:
         return self.folder / f"{split}.parquet"
 
 
-class SpecFields:
-    """What a task's spec says, for classes holding it as ``spec`` (a mapping read from
-    ``spec.yaml``): family, views, classes and MCQ options."""
+@dataclass(frozen=True)
+class SplitFile:
+    """One split's items file as the spec records it."""
 
-    spec: Mapping[str, Any]
+    file: str
+    items: int
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task's ``spec.yaml``, read and checked (``read_spec``): typed fields for what every
+    reader needs, and ``values``, the whole mapping as written (family-specific rules,
+    counts and descriptions the scorer does not need).
+
+    ``TaskSpec.from_mapping`` raises ``DatasetError`` naming the spec file when a field is
+    missing or of the wrong type, so readers never guess a default.
+    """
+
+    name: str
+    family: str
+    family_version: int | None
+    seed: int
+    query_views: tuple[str, ...]
+    answer_views: tuple[str, ...]
+    leaks_words: tuple[str, ...]
+    #: the taxonomy's classes, in taxonomy order (classification and MCQ; empty otherwise)
+    classes: tuple[str, ...]
+    options: int | None  #: options per item (MCQ)
+    files: Mapping[str, SplitFile]
+    dropped: Mapping[str, int]
+    dataset_name: str | None
+    dataset_fingerprint: str | None
+    target_view: str | None  #: the generated view (generation)
+    target_unit: str | None  #: the unit of bits per dimension (generation)
+    values: Mapping[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], path: Path | None = None) -> TaskSpec:
+        """The typed spec of a spec mapping (as ``spec.yaml`` holds it)."""
+
+        def fail(message: str) -> DatasetError:
+            return DatasetError(f"task spec: {message}", path)
+
+        def mapping(value: Any, key: str) -> Mapping[str, Any]:
+            if value is None:
+                return {}
+            if not isinstance(value, Mapping):
+                raise fail(f"{key} is not a mapping")
+            return value
+
+        def names(value: Any, key: str) -> tuple[str, ...]:
+            if value is None:
+                return ()
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise fail(f"{key} is not a list of names")
+            return tuple(value)
+
+        family = values.get("family")
+        if family not in FAMILIES:
+            raise fail(f"unknown family {family!r}")
+        name = values.get("name")
+        if not isinstance(name, str) or not name:
+            raise fail("no name")
+        seed = values.get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise fail(f"seed {seed!r} is not an integer")
+        views = mapping(values.get("views"), "views")
+        labels = mapping(values.get("labels"), "labels")
+        constraints = mapping(values.get("constraints"), "constraints")
+        files = {}
+        for split, entry in mapping(values.get("files"), "files").items():
+            entry = mapping(entry, f"files.{split}")
+            try:
+                files[str(split)] = SplitFile(
+                    str(entry["file"]), int(entry["items"]), entry.get("sha256")
+                )
+            except (KeyError, TypeError, ValueError):
+                raise fail(f"files.{split} needs file and items") from None
+        options = constraints.get("options")
+        if family == "mcq" and (not isinstance(options, int) or options < 2):
+            raise fail(f"constraints.options {options!r} is not a number of options")
+        target = mapping(values.get("target"), "target")
+        dataset = mapping(values.get("dataset"), "dataset")
+        version = values.get("family_version")
+        return cls(
+            name=name,
+            family=str(family),
+            family_version=version if isinstance(version, int) else None,
+            seed=seed,
+            query_views=names(views.get("query"), "views.query"),
+            answer_views=names(views.get("answer"), "views.answer"),
+            leaks_words=names(views.get("leaks_words"), "views.leaks_words"),
+            classes=names(labels.get("classes"), "labels.classes"),
+            options=options if isinstance(options, int) else None,
+            files=files,
+            dropped={str(k): int(v) for k, v in mapping(values.get("dropped"), "dropped").items()},
+            dataset_name=dataset.get("name"),
+            dataset_fingerprint=dataset.get("fingerprint"),
+            target_view=target.get("view"),
+            target_unit=target.get("unit"),
+            values=values,
+        )
+
+    def items(self, split: str) -> int:
+        """Items of ``split`` (0 when the spec lists no file for it)."""
+        entry = self.files.get(split)
+        return 0 if entry is None else entry.items
+
+    def section(self, key: str) -> Mapping[str, Any]:
+        """A mapping section of the spec as written (``constraints``, ``labels``,
+        ``splits``...), empty when absent."""
+        value = self.values.get(key)
+        return value if isinstance(value, Mapping) else {}
+
+
+class SpecFields:
+    """What a task's spec says, for classes holding it as ``spec``: family, views,
+    classes and MCQ options."""
+
+    spec: TaskSpec
 
     @property
     def family(self) -> str:
-        return str(self.spec["family"])
+        return self.spec.family
 
     @property
     def query_views(self) -> tuple[str, ...]:
-        return tuple(self.spec.get("views", {}).get("query", ()))
+        return self.spec.query_views
 
     @property
     def answer_views(self) -> tuple[str, ...]:
-        return tuple(self.spec.get("views", {}).get("answer", ()))
+        return self.spec.answer_views
 
     @property
     def classes(self) -> tuple[str, ...]:
         """The taxonomy's classes, in taxonomy order (classification and MCQ)."""
-        return tuple(self.spec.get("labels", {}).get("classes") or ())
+        return self.spec.classes
 
     @property
     def options(self) -> int:
         """Options per MCQ item."""
-        return int(self.spec.get("constraints", {}).get("options", 4))
+        return self.spec.options or 0
 
 
 def spec_bytes(spec: dict[str, Any]) -> bytes:
@@ -100,7 +216,7 @@ def spec_bytes(spec: dict[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
-def read_spec(dataset: str | Path, name: str) -> dict[str, Any]:
+def read_spec(dataset: str | Path, name: str) -> TaskSpec:
     """The spec of task ``name``; ``DatasetError`` when it is missing or malformed."""
     layout = TaskLayout(require_dataset(dataset).root, check_task_name(name))
     if not layout.spec.exists():
@@ -110,21 +226,30 @@ def read_spec(dataset: str | Path, name: str) -> dict[str, Any]:
             layout.root,
         )
     try:
-        spec = yaml.safe_load(layout.spec.read_text(encoding="utf-8"))
+        values = yaml.safe_load(layout.spec.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         message = " ".join(str(error).split())
         raise DatasetError(f"cannot read the spec: {message}", layout.spec) from None
-    if not isinstance(spec, dict) or spec.get("format") != SPEC_FORMAT:
+    if not isinstance(values, dict) or values.get("format") != SPEC_FORMAT:
         raise DatasetError(f"not a task spec (format is not {SPEC_FORMAT})", layout.spec)
-    if spec.get("format_version") != SPEC_FORMAT_VERSION:
+    if values.get("format_version") != SPEC_FORMAT_VERSION:
         raise DatasetError(
-            f"spec format version {spec.get('format_version')!r} is not "
+            f"spec format version {values.get('format_version')!r} is not "
             f"{SPEC_FORMAT_VERSION}: remake the task with this version",
             layout.spec,
         )
-    if spec.get("family") not in FAMILIES:
-        raise DatasetError(f"unknown family {spec.get('family')!r}", layout.spec)
-    return spec
+    return TaskSpec.from_mapping(values, layout.spec)
+
+
+def read_spec_values(dataset: str | Path, name: str) -> dict[str, Any]:
+    """The spec of task ``name`` as written (the whole mapping), checked as ``read_spec``
+    checks it."""
+    return dict(read_spec(dataset, name).values)
+
+
+def as_spec(spec: TaskSpec | Mapping[str, Any]) -> TaskSpec:
+    """``spec`` as a ``TaskSpec`` (a mapping is read with ``TaskSpec.from_mapping``)."""
+    return spec if isinstance(spec, TaskSpec) else TaskSpec.from_mapping(spec)
 
 
 def read_items(dataset: str | Path, name: str, split: str) -> pa.Table:
@@ -167,16 +292,15 @@ def list_tasks(dataset: str | Path) -> list[TaskSummary]:
         return out
     for spec_path in sorted(folder.glob("*/spec.yaml")):
         spec = read_spec(root, spec_path.parent.name)
-        views = spec.get("views", {})
         out.append(
             TaskSummary(
-                name=spec["name"],
-                family=spec["family"],
-                query=tuple(views.get("query", ())),
-                answer=tuple(views.get("answer", ())),
-                items={s: int(v["items"]) for s, v in spec.get("files", {}).items()},
-                dropped={k: int(v) for k, v in spec.get("dropped", {}).items()},
-                seed=int(spec.get("seed", 0)),
+                name=spec.name,
+                family=spec.family,
+                query=spec.query_views,
+                answer=spec.answer_views,
+                items={s: f.items for s, f in spec.files.items()},
+                dropped=dict(spec.dropped),
+                seed=spec.seed,
             )
         )
     return out

@@ -123,11 +123,6 @@ class _Checker:
         self.require(f"{column} equals the dataset's values", ~differs)
 
 
-def _spec_views(spec: dict[str, Any]) -> list[str]:
-    views = spec.get("views", {})
-    return [*views.get("query", ()), *views.get("answer", ())]
-
-
 def _request_from_spec(spec: dict[str, Any]) -> TaskRequest:
     views = spec.get("views", {})
     constraints = spec.get("constraints", {})
@@ -210,27 +205,28 @@ def _media_check(cues: CueTable, names: tuple[str, ...], rows: Codes, checker: _
 
 def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -> ValidationReport:
     """Re-check task ``name`` of ``dataset`` (see the module docstring)."""
-    spec = read_spec(dataset, name)
-    cues = load_cue_table(dataset, _spec_views(spec))
+    typed = read_spec(dataset, name)
+    # Validation re-checks every rule the spec states: it reads the spec as written.
+    spec: dict[str, Any] = dict(typed.values)
+    cues = load_cue_table(dataset, [*typed.query_views, *typed.answer_views])
     layout = TaskLayout(cues.root, name)
-    if spec["dataset"]["fingerprint"] != cues.fingerprint:
+    fingerprint = typed.dataset_fingerprint or ""
+    if fingerprint != cues.fingerprint:
         raise TaskValidationError(
             "the dataset changed since the task was made (fingerprint "
-            f"{spec['dataset']['fingerprint'][:19]} != {cues.fingerprint[:19]}); remake the task",
+            f"{fingerprint[:19]} != {cues.fingerprint[:19]}); remake the task",
             layout.spec,
         )
-    version = FAMILY_VERSIONS.get(spec["family"])
-    if spec.get("family_version") != version:
+    version = FAMILY_VERSIONS.get(typed.family)
+    if typed.family_version != version:
         raise TaskValidationError(
-            f"the task was made by {spec['family']} family version "
-            f"{spec.get('family_version')}, this empathynet makes version {version}: items "
+            f"the task was made by {typed.family} family version "
+            f"{typed.family_version}, this empathynet makes version {version}: items "
             "differ between versions; remake the task",
             layout.spec,
         )
     items = _read_items(layout, spec)
-    report = ValidationReport(
-        name, spec["family"], {s: int(spec["files"][s]["items"]) for s in SPLITS}
-    )
+    report = ValidationReport(name, typed.family, {s: typed.items(s) for s in SPLITS})
     report.checks.append("dataset fingerprint and file SHA-256 match the spec")
     item_ids = items.column("item_id").combine_chunks()
     check = _Checker(layout.folder, report, item_ids)

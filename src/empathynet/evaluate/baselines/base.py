@@ -10,7 +10,7 @@ items, ``predict`` returns one prediction row per item in the shared prediction 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +21,7 @@ import pyarrow as pa
 from empathynet.errors import ConfigError, DatasetError
 from empathynet.evaluate.baselines.features import SHOWN_MS
 from empathynet.registry import Registry
-from empathynet.tasks.spec import SpecFields, read_items, read_spec
+from empathynet.tasks.spec import SpecFields, TaskSpec, read_items, read_spec
 
 #: One prediction row (``item_id`` plus one prediction field), as written to JSONL.
 Row = dict[str, Any]
@@ -33,7 +33,7 @@ class TaskData(SpecFields):
 
     root: Path  #: dataset root
     name: str  #: task name (its folder under ``tasks/``)
-    spec: Mapping[str, Any]
+    spec: TaskSpec
     split: str
     items: pa.Table
 
@@ -121,16 +121,16 @@ class Baseline(ABC):
         self.views_used: tuple[str, ...] = ()
 
     @classmethod
-    def check(cls, spec: Mapping[str, Any]) -> None:
+    def check(cls, spec: TaskSpec) -> None:
         """Raise ``ConfigError`` when the model cannot run on the task of ``spec``."""
-        if spec.get("family") not in cls.families:
+        if spec.family not in cls.families:
             raise ConfigError(
                 f"baseline {cls.name} handles {'/'.join(cls.families)} tasks; "
-                f"task {spec.get('name')} is {spec.get('family')}"
+                f"task {spec.name} is {spec.family}"
             )
 
     @classmethod
-    def applies(cls, spec: Mapping[str, Any]) -> bool:
+    def applies(cls, spec: TaskSpec) -> bool:
         """Whether ``check`` passes."""
         try:
             cls.check(spec)

@@ -15,9 +15,6 @@ The prediction is ``nll_nats``: the target's total negative log-likelihood (nats
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
@@ -30,18 +27,17 @@ from empathynet.tasks.generation import (
     TARGET_VIEWS,
     load_target,
 )
+from empathynet.tasks.spec import TaskSpec
 
 VALUES = 256  #: values per dimension (bytes, 8-bit pixels, mu-law codes)
 _SAMPLES_PER_MS = AUDIO_RATE // 1000
 
 
-def target_view(data_spec: Mapping[str, Any]) -> str:
+def target_view(spec: TaskSpec) -> str:
     """The generation task's target view."""
-    target = data_spec.get("target", {}).get("view")
-    if target is None:
-        answer = data_spec.get("views", {}).get("answer") or [None]
-        target = answer[0]
-    return str(target)
+    if spec.target_view is not None:
+        return str(spec.target_view)
+    return spec.answer_views[0] if spec.answer_views else "none"
 
 
 def item_targets(data: TaskData) -> list[npt.NDArray[np.uint8]]:
@@ -63,7 +59,7 @@ class MarginalBaseline(Baseline):
     summary = "add-one smoothed marginals of the target (bytes, pixels, mu-law codes)"
 
     @classmethod
-    def check(cls, spec: Mapping[str, Any]) -> None:
+    def check(cls, spec: TaskSpec) -> None:
         super().check(spec)
         if target_view(spec) not in TARGET_VIEWS:
             raise ConfigError(f"baseline marginal: unknown target view {target_view(spec)!r}")

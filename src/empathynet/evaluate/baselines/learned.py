@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -40,6 +40,7 @@ from empathynet.evaluate.baselines.features import (
     SideFeatures,
     TfidfText,
 )
+from empathynet.tasks.spec import TaskSpec
 
 CLASSIFIER_DIMS = 64  #: most dense features fed to the classifier (PCA beyond)
 JOINT_DIMS = 32  #: dimensions of each side of the MCQ joint space
@@ -166,16 +167,15 @@ class FeatureBaseline(Baseline):
     featurizer: ClassVar[type[Featurizer]]
 
     @classmethod
-    def check(cls, spec: Mapping[str, Any]) -> None:
+    def check(cls, spec: TaskSpec) -> None:
         super().check(spec)
-        views = spec.get("views", {})
-        seen = list(views.get("query", ()))
-        if spec.get("family") == "mcq":
-            seen += list(views.get("answer", ()))
+        seen = list(spec.query_views)
+        if spec.family == "mcq":
+            seen += list(spec.answer_views)
         if not views_of(seen, cls.featurizer.handles):
             raise ConfigError(
                 f"baseline {cls.name} reads {'/'.join(cls.featurizer.handles)}; task "
-                f"{spec.get('name')} shows {'+'.join(seen)}"
+                f"{spec.name} shows {'+'.join(seen)}"
             )
 
     def fit(self, train: TaskData) -> None:

@@ -12,13 +12,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from empathynet.evaluate.baselines.base import BASELINES, Row, load_task_split
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.layout import require_dataset
 from empathynet.store.lock import writes_dataset
-from empathynet.tasks.spec import check_task_name, read_spec
+from empathynet.tasks.spec import TaskSpec, check_task_name, read_spec
 
 if TYPE_CHECKING:
     from empathynet.evaluate.harness import Results
@@ -108,14 +108,14 @@ def run_baseline(
         baseline.fit(train)
         rows = baseline.predict(data)
     else:
-        dropped = ", ".join(f"{k} {v}" for k, v in spec.get("dropped", {}).items() if v)
+        dropped = ", ".join(f"{k} {v}" for k, v in spec.dropped.items() if v)
         notes.append(
             f"the {split} split has no items (dropped: {dropped or 'none'}): nothing to score"
         )
     path = write_predictions(predictions_path(dataset, task, model, split), rows)
     run = BaselineRun(
         task,
-        str(spec["family"]),
+        spec.family,
         model,
         split,
         len(train),
@@ -132,6 +132,6 @@ def run_baseline(
     return run
 
 
-def applicable_baselines(spec: dict[str, Any]) -> list[str]:
+def applicable_baselines(spec: TaskSpec) -> list[str]:
     """Names of the baselines that can run on a task (given its spec)."""
     return [name for name in BASELINES.names() if BASELINES.get(name).applies(spec)]
