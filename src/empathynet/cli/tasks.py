@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from empathynet.errors import ConfigError
+from empathynet.tasks.families import family_names
 from empathynet.tasks.make import SUITES, TaskRequest, make_suite, make_task
 from empathynet.tasks.mcq import DISTRACTOR_MODES
-from empathynet.tasks.spec import FAMILIES, list_tasks
+from empathynet.tasks.spec import list_tasks
 from empathynet.tasks.validate import validate_task
 from empathynet.tasks.views import VIEW_NAMES
 
@@ -59,7 +60,7 @@ def add_parser(commands: Any) -> None:
         epilog=EXAMPLE,
     )
     make.add_argument("dataset", type=Path, help="dataset directory")
-    make.add_argument("--family", choices=FAMILIES, help="task family (or --suite)")
+    make.add_argument("--family", choices=family_names(), help="task family (or --suite)")
     make.add_argument("--query", help="views shown as the query, e.g. stills+text")
     make.add_argument("--answer", help="MCQ answer views, or the generation target view")
     make.add_argument("--options", type=int, default=4, help="MCQ options (default 4)")

@@ -10,7 +10,8 @@
     results = empathynet.evaluate("my-dataset", ["mcq-stills-to-audio"], Loud())
     results["mcq-stills-to-audio"]["metrics"]["accuracy"]
 
-A model handles a family when it has the family's method (``MODEL_METHODS``); each gets
+A model handles a family when it has the family's method (``TaskFamily.model_method``;
+``MODEL_METHODS`` for the built-in families); each gets
 a batch of loaded items (``tasks.access.TaskSplit.load``: media as arrays, audio cut to an
 MCQ item's ``shown_ms``; without the answer) and returns one prediction per item:
 
@@ -35,6 +36,7 @@ from empathynet.errors import ConfigError
 from empathynet.evaluate.harness import Results, score_rows, write_results
 from empathynet.store.dataset import Dataset, open_dataset
 from empathynet.tasks.access import TaskSplit
+from empathynet.tasks.families import family_names, task_family
 
 Item = Mapping[str, Any]
 
@@ -61,11 +63,7 @@ class LikelihoodModel(Protocol):
 
 
 #: The method a model needs per task family.
-MODEL_METHODS: dict[str, str] = {
-    "classification": "predict_labels",
-    "mcq": "choose",
-    "generation": "log_likelihood",
-}
+MODEL_METHODS: dict[str, str] = {name: task_family(name).model_method for name in family_names()}
 
 
 def _prediction_row(family: str, item_id: str, value: Any) -> dict[str, Any]:
@@ -84,10 +82,11 @@ def _prediction_row(family: str, item_id: str, value: Any) -> dict[str, Any]:
 
 
 def _method(model: Any, family: str, task: str) -> Any:
-    method = getattr(model, MODEL_METHODS[family], None)
+    name = task_family(family).model_method
+    method = getattr(model, name, None)
     if not callable(method):
         raise ConfigError(
-            f"{type(model).__name__} has no {MODEL_METHODS[family]}(items) method: a {family} "
+            f"{type(model).__name__} has no {name}(items) method: a {family} "
             f"task ({task}) needs one (see empathynet.evaluate.api)"
         )
     return method
@@ -99,7 +98,7 @@ def model_rows(
     """Prediction rows of ``model`` (see the module docstring) for every item of
     ``split``, in item order, loading ``batch_size`` items at a time."""
     family = split.task.family
-    method_name = MODEL_METHODS[family]
+    method_name = task_family(family).model_method
     method = _method(model, family, split.task.name)
     rows: list[dict[str, Any]] = []
     for start in range(0, len(split), batch_size):

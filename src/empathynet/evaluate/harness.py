@@ -40,25 +40,18 @@ from empathynet.evaluate.predictions import (
     Predictions,
     load_predictions,
     predictions_from_rows,
-    task_classes,
-    task_options,
 )
 from empathynet.store.atomic import atomic_write_json
 from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import require_dataset
 from empathynet.store.lock import writes_dataset
+from empathynet.tasks.families import task_family
 from empathynet.tasks.spec import TaskLayout, TaskSpec, read_spec
 from empathynet.tasks.splits import SPLITS
 
 RESULTS_FORMAT = "empathynet-results"
 RESULTS_FORMAT_VERSION = 1
 TOP_K = 5
-#: Item columns the scorer reads, per family (besides item_id).
-_TRUTH_COLUMN = {
-    "classification": "label_index",
-    "mcq": "answer_index",
-    "generation": "target_dims",
-}
 
 
 @dataclass(frozen=True)
@@ -155,7 +148,7 @@ def _truth(layout: TaskLayout, split: str, family: str, spec: TaskSpec) -> tuple
             path,
         )
     try:
-        return pq.read_table(path, columns=["item_id", _TRUTH_COLUMN[family]]), sha256
+        return pq.read_table(path, columns=["item_id", task_family(family).truth_column]), sha256
     except (OSError, pa.ArrowInvalid, KeyError) as error:
         raise DatasetError(f"cannot read the items: {error}", path) from None
 
@@ -238,16 +231,10 @@ def _score(
         spec, truth.column("item_id").combine_chunks(), f"the {split} split of task {task_name!r}"
     )
     rng = np.random.default_rng(seed)
-    values = _column(truth, _TRUTH_COLUMN[family])
-    if family == "classification":
-        figures, details = score_classification(
-            values, predictions, task_classes(spec), bootstrap, rng
-        )
-    elif family == "mcq":
-        figures, details = score_mcq(values, predictions.values, task_options(spec), bootstrap, rng)
-    else:
-        figures, details = score_generation(predictions.values, values, bootstrap, rng)
-        details["unit"] = spec.target_unit or "bits per dimension"
+    kind = task_family(family)
+    figures, details = kind.score(
+        _column(truth, kind.truth_column), predictions, spec, bootstrap, rng
+    )
     return Results(
         task={
             "name": task_name,

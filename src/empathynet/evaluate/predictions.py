@@ -45,14 +45,11 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from empathynet.errors import EmpathyNetError
+from empathynet.tasks.families import PREDICTION_FIELDS, family_names, task_family
 from empathynet.tasks.spec import TaskSpec, as_spec
 
 #: Prediction fields per task family.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "classification": ("label", "ranking", "scores"),
-    "mcq": ("choice", "scores"),
-    "generation": ("nll_nats", "logprob"),
-}
+FIELDS: dict[str, tuple[str, ...]] = PREDICTION_FIELDS
 FORMATS: tuple[str, ...] = (".jsonl", ".parquet")
 #: A JSON line longer than this (bytes, without its newline) is refused unread.
 MAX_LINE_BYTES = 1 << 20
@@ -118,9 +115,14 @@ def _task_spec(spec: TaskSpec | Mapping[str, Any], path: Path) -> TaskSpec:
     """``spec`` typed; a mapping of an unknown family is the predictions' error."""
     if isinstance(spec, TaskSpec):
         return spec
-    if spec.get("family") not in FIELDS:
+    if spec.get("family") not in family_names():
         raise PredictionError(f"unknown task family {_shown(spec.get('family'))}", path)
     return as_spec({"name": "<task>", **spec})
+
+
+def _format(spec: TaskSpec) -> str:
+    """The prediction format of the spec's family (a key of ``FIELDS``)."""
+    return task_family(spec.family).prediction_format
 
 
 def task_classes(spec: TaskSpec | Mapping[str, Any]) -> list[str]:
@@ -154,7 +156,7 @@ def load_predictions(
         )
     if not path.is_file():
         raise PredictionError("no such prediction file", path)
-    table, locate = _read_jsonl(path, spec.family) if suffix == ".jsonl" else _read_parquet(path)
+    table, locate = _read_jsonl(path, _format(spec)) if suffix == ".jsonl" else _read_parquet(path)
     predictions = _check(table, path, spec, locate)
     if item_ids is not None:
         predictions = _align(predictions, item_ids, locate, items_label)
@@ -174,7 +176,7 @@ def predictions_from_rows(
     in messages (e.g. "<predictions of my-model>")."""
     path = Path(name)
     spec = _task_spec(spec, path)
-    family = spec.family
+    family = _format(spec)
     if not rows:
         raise PredictionError("no predictions", path)
     lines = [
@@ -512,7 +514,7 @@ def _is_numeric(kind: pa.DataType) -> bool:
 
 
 def _check(table: pa.Table, path: Path, spec: TaskSpec, locate: Locate) -> Predictions:
-    family = spec.family
+    family = _format(spec)
     fields = FIELDS[family]
 
     def fail(row: int | None, message: str) -> NoReturn:

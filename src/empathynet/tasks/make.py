@@ -33,13 +33,13 @@ from empathynet.errors import ConfigError, DatasetError
 from empathynet.store.atomic import atomic_write_bytes, atomic_write_with
 from empathynet.store.hashing import file_sha256
 from empathynet.store.lock import writes_dataset
-from empathynet.tasks import classification, generation, mcq
+from empathynet.tasks import generation
 from empathynet.tasks.classification import unlabelled_counts
 from empathynet.tasks.cuetable import CueTable, load_cue_table
+from empathynet.tasks.families import family_names, task_family
 from empathynet.tasks.items import FamilyItems
 from empathynet.tasks.mcq import McqRules
 from empathynet.tasks.spec import (
-    FAMILIES,
     SPEC_FORMAT,
     SPEC_FORMAT_VERSION,
     TaskLayout,
@@ -57,11 +57,6 @@ from empathynet.tasks.splits import (
 from empathynet.tasks.suites import builtin_suites, load_suite, suite_entries
 from empathynet.tasks.views import TaskInputError, leaking, parse_views, views_label
 
-FAMILY_VERSIONS: dict[str, int] = {
-    classification.FAMILY: classification.FAMILY_VERSION,
-    mcq.FAMILY: mcq.FAMILY_VERSION,
-    generation.FAMILY: generation.FAMILY_VERSION,
-}
 #: Items per Parquet row group (and per batch built in memory).
 ITEM_BATCH = 65_536
 SPLIT_METHOD = (
@@ -93,8 +88,8 @@ class TaskRequest:
     min_confidence: float | None = None
 
     def __post_init__(self) -> None:
-        if self.family not in FAMILIES:
-            raise ConfigError(f"unknown family {self.family!r}; families: {list(FAMILIES)}")
+        if self.family not in family_names():
+            raise ConfigError(f"unknown family {self.family!r}; families: {list(family_names())}")
         query = parse_views(self.query)
         object.__setattr__(self, "query", query)
         answer = parse_views(self.answer) if self.answer else ()
@@ -224,18 +219,14 @@ def confident_cues(cues: CueTable, min_confidence: float | None) -> tuple[CueTab
 
 def build_items(cues: CueTable, request: TaskRequest, splits: SplitAssignment) -> FamilyItems:
     """The family's items and spec entries (no I/O)."""
-    query, answer = request.query_views, request.answer_views
-    if request.family != "generation" and not (cues.class_code >= 0).any():
+    family = task_family(request.family)
+    if family.labelled and not (cues.class_code >= 0).any():
         raise TaskInputError(
             f"no labelled cue groups: a {request.family} task needs labels; import them "
             "with `empathynet labels import`",
             cues.root,
         )
-    if request.family == "classification":
-        return classification.build_classification_items(cues, splits, query)
-    if request.family == "mcq":
-        return mcq.build_mcq_items(cues, splits, query, answer, request.mcq_rules(), request.seed)
-    return generation.build_generation_items(cues, splits, query, answer[0])
+    return family.build_items(cues, request, splits)
 
 
 def build_task(
@@ -272,7 +263,7 @@ def build_task(
         "format_version": SPEC_FORMAT_VERSION,
         "name": request.task_name(),
         "family": request.family,
-        "family_version": FAMILY_VERSIONS[request.family],
+        "family_version": task_family(request.family).version,
         "empathynet_version": __version__,
         "seed": request.seed,
         "dataset": {

@@ -32,6 +32,7 @@ from empathynet.tasks.splits import SPLITS
 
 SPEC_FORMAT = "empathynet-task"
 SPEC_FORMAT_VERSION = 1
+#: The built-in task families (``tasks.families`` holds every registered one).
 FAMILIES: tuple[str, ...] = ("classification", "mcq", "generation")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+.-]{0,99}$")
 
@@ -123,8 +124,10 @@ class TaskSpec:
                 raise fail(f"{key} is not a list of names")
             return tuple(value)
 
+        from empathynet.tasks.families import family_names  # it imports this module
+
         family = values.get("family")
-        if family not in FAMILIES:
+        if family not in family_names():
             raise fail(f"unknown family {family!r}")
         name = values.get("name")
         if not isinstance(name, str) or not name:

@@ -43,8 +43,8 @@ from empathynet.store.layout import safe_join
 from empathynet.tasks import generation, mcq
 from empathynet.tasks.classification import class_group_names
 from empathynet.tasks.cuetable import CueTable, load_cue_table
+from empathynet.tasks.families import task_family
 from empathynet.tasks.make import (
-    FAMILY_VERSIONS,
     TaskRequest,
     confident_cues,
     request_views,
@@ -217,7 +217,7 @@ def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -
             f"{fingerprint[:19]} != {cues.fingerprint[:19]}); remake the task",
             layout.spec,
         )
-    version = FAMILY_VERSIONS.get(typed.family)
+    version = task_family(typed.family).version
     if typed.family_version != version:
         raise TaskValidationError(
             f"the task was made by {typed.family} family version "
