@@ -45,7 +45,7 @@ def test_filters_and_columns(synthetic: SyntheticDataset) -> None:
     truth = synthetic.truth.to_pylist()
     assert len(joyful) == sum(1 for row in truth if row["label"] == "joy")
     slim = next(dataset.cues(columns=["label"]))
-    assert slim.label is not None and slim.still_paths == () and slim.text
+    assert slim.label is not None and slim.media.still_paths == () and slim.text
     with pytest.raises(ConfigError, match="no cue column colour"):
         next(dataset.cues(columns=["colour"]))
     with pytest.raises(ConfigError, match="status must be"):

@@ -257,7 +257,8 @@ def test_the_build_rejects_a_dubbed_voice_and_keeps_the_original(tmp_path: Path)
     original = by_reason[None]
     assert original.status == "accepted" and dubbed.status == "rejected"
     assert original.source_id != dubbed.source_id
-    assert original.sync_offset_ms is not None and abs(original.sync_offset_ms) <= 40
-    assert original.sync_score is not None and original.sync_score > 0.2
-    assert dubbed.sync_score is not None and dubbed.sync_score < FaceConfig().sync_min_score
-    assert dubbed.sync_offset_ms is not None
+    assert original.checks.sync_offset_ms is not None and abs(original.checks.sync_offset_ms) <= 40
+    assert original.checks.sync_score is not None and original.checks.sync_score > 0.2
+    dubbed_score = dubbed.checks.sync_score
+    assert dubbed_score is not None and dubbed_score < FaceConfig().sync_min_score
+    assert dubbed.checks.sync_offset_ms is not None

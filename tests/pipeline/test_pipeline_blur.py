@@ -25,17 +25,19 @@ def test_accepted_cues_carry_blurred_audio_and_its_figures(
     accepted = [r for r in read_manifest(dataset) if r.status == "accepted"]
     assert accepted
     for row in accepted:
-        assert row.blur_method == "resynth"
-        assert row.audio_path is not None and row.audio_blur_path is not None
-        raw, rate = read_wav(layout.resolve(row.audio_path))
-        blurred, blurred_rate = read_wav(layout.resolve(row.audio_blur_path))
+        assert row.blur.method == "resynth"
+        assert row.media.audio_path is not None and row.media.audio_blur_path is not None
+        raw, rate = read_wav(layout.resolve(row.media.audio_path))
+        blurred, blurred_rate = read_wav(layout.resolve(row.media.audio_blur_path))
         assert blurred_rate == rate and len(blurred) == len(raw)
         assert not np.array_equal(raw, blurred)
-        assert row.f0_correlation is not None and row.f0_correlation >= 0.9
-        assert row.speaking_rate_ratio is not None and 0.8 <= row.speaking_rate_ratio <= 1.25
-        assert row.wer_blur is None  # the speech recogniser runs in 'blur verify' only
+        assert row.blur.f0_correlation is not None and row.blur.f0_correlation >= 0.9
+        assert (
+            row.blur.speaking_rate_ratio is not None and 0.8 <= row.blur.speaking_rate_ratio <= 1.25
+        )
+        assert row.asr.wer_blur is None  # the speech recogniser runs in 'blur verify' only
     rejected = [r for r in read_manifest(dataset) if r.status != "accepted"]
-    assert all(r.audio_blur_path is None for r in rejected)
+    assert all(r.media.audio_blur_path is None for r in rejected)
 
 
 def test_blur_command_reblurs_with_another_method(
@@ -48,7 +50,7 @@ def test_blur_command_reblurs_with_another_method(
     assert main(["blur", str(copy), "--method", "lowpass", "--no-progress", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     after = read_manifest(copy)
-    assert {r.blur_method for r in after if r.status == "accepted"} == {"lowpass"}
+    assert {r.blur.method for r in after if r.status == "accepted"} == {"lowpass"}
     assert report["lowpass"]["cues"] == sum(r.status == "accepted" for r in after)
     layout = DatasetLayout(copy)
     for row in after:
@@ -56,9 +58,9 @@ def test_blur_command_reblurs_with_another_method(
         if row.status != "accepted":
             assert row == old
             continue
-        assert row.audio_blur_path == old.audio_blur_path
-        new_audio, _ = read_wav(layout.resolve(row.audio_blur_path or ""))
-        old_audio, _ = read_wav(dataset / (old.audio_blur_path or ""))
+        assert row.media.audio_blur_path == old.media.audio_blur_path
+        new_audio, _ = read_wav(layout.resolve(row.media.audio_blur_path or ""))
+        old_audio, _ = read_wav(dataset / (old.media.audio_blur_path or ""))
         assert not np.array_equal(new_audio, old_audio)
     assert json.loads((copy / "dataset.json").read_text())["blur_method"] == "lowpass"
     assert main(["blur", str(copy), "--method", "nonsense"]) == 2
@@ -92,7 +94,7 @@ def test_blur_verify_finds_the_words_gone(
     assert report["median_wer_blur"] >= 0.9
     assert report["possibly_intelligible"] == []
     rows = [r for r in read_manifest(copy) if r.status == "accepted"]
-    assert all(r.raw_transcript and r.wer_blur is not None for r in rows)
+    assert all(r.asr.raw_transcript and r.asr.wer_blur is not None for r in rows)
 
 
 def test_reblur_says_the_words_were_not_checked_and_counts_the_same_cues(

@@ -99,7 +99,7 @@ def test_a_face_whose_mouth_is_still_while_a_voice_speaks_is_not_the_speaker(
     assert len(off_screen) == 1  # the generator voices JOHN off screen
     rows = {r.start_ms: r for r in rows_of(dataset, clip)}
     row = rows[off_screen[0].start_ms]
-    assert row.reason == "not_speaking" and row.speaking_score is not None
+    assert row.reason == "not_speaking" and row.checks.speaking_score is not None
     starts = [s.start_ms for s in clip.sentences]
     on_screen = [s for s in clip.sentences if s.face is not None and starts.count(s.start_ms) == 1]
     assert on_screen and all(rows[s.start_ms].status == "accepted" for s in on_screen)
@@ -143,26 +143,26 @@ def test_large_face_is_accepted_with_exact_bounds_and_five_stills(
     frame = Fraction(1, clip.fps)
     layout = DatasetLayout(dataset)
     for row in accepted:
-        assert row.face_width_fraction is not None and row.face_width_fraction >= 0.2
-        assert row.face_height_fraction is not None and row.face_height_fraction >= 0.2
-        assert len(row.still_paths) == 5 and len(row.face_crop_paths) == 5
-        assert len(row.face_boxes) == 5
+        assert row.face.width_fraction is not None and row.face.width_fraction >= 0.2
+        assert row.face.height_fraction is not None and row.face.height_fraction >= 0.2
+        assert len(row.media.still_paths) == 5 and len(row.media.face_crop_paths) == 5
+        assert len(row.face.boxes) == 5
         # Per still: the box's linear fractions and its area fraction (both >= 20 %).
-        assert len(row.face_area_fractions) == 5
-        for box, area in zip(row.face_boxes, row.face_area_fractions, strict=True):
+        assert len(row.face.area_fractions) == 5
+        for box, area in zip(row.face.boxes, row.face.area_fractions, strict=True):
             assert box.width >= 0.2 and box.height >= 0.2
             assert area == pytest.approx(box.width * box.height, rel=1e-5) and area >= 0.04
-        for still in (*row.still_paths, *row.face_crop_paths):
+        for still in (*row.media.still_paths, *row.media.face_crop_paths):
             assert layout.resolve(still).stat().st_size > 1000
-        assert row.face_clip_path is not None and row.audio_path is not None
-        with av.open(str(layout.resolve(row.face_clip_path))) as container:
+        assert row.media.face_clip_path is not None and row.media.audio_path is not None
+        with av.open(str(layout.resolve(row.media.face_clip_path))) as container:
             video = container.streams.video[0]
             frames = list(container.decode(video))
             assert (video.width, video.height) == (224, 224)
             duration = Fraction(frames[-1].pts - frames[0].pts, 1) * video.time_base + frame
         # the clip spans the sentence within one frame
         assert abs(duration - Fraction(row.end_ms - row.start_ms, 1000)) <= frame
-        samples, rate = read_wav(layout.resolve(row.audio_path))
+        samples, rate = read_wav(layout.resolve(row.media.audio_path))
         assert rate == 16_000
         assert len(samples) == (row.end_ms - row.start_ms) * 16
         assert float(np.sqrt(np.mean(samples**2))) > 0.01  # the voice is there
@@ -172,7 +172,12 @@ def test_paths_in_the_manifest_stay_inside_the_dataset(demo: tuple[list[DemoClip
     _, dataset = demo
     layout = DatasetLayout(dataset)
     for row in read_manifest(dataset):
-        for path in (*row.still_paths, *row.face_crop_paths, row.face_clip_path, row.audio_path):
+        for path in (
+            *row.media.still_paths,
+            *row.media.face_crop_paths,
+            row.media.face_clip_path,
+            row.media.audio_path,
+        ):
             if path is not None:
                 assert not Path(path).is_absolute()
                 assert layout.resolve(path).is_file()

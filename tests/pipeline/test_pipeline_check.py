@@ -136,7 +136,7 @@ def test_check_finds_a_deleted_still_and_blurred_audio_and_repair_lets_the_build
     assert main(["check", str(dataset)]) == 0
     assert "ok: no problems" in capsys.readouterr().out
     accepted = [row for row in read_manifest(dataset) if row.status == "accepted"]
-    still, blurred = accepted[0].still_paths[0], accepted[-1].audio_blur_path
+    still, blurred = accepted[0].media.still_paths[0], accepted[-1].media.audio_blur_path
     assert still is not None and blurred is not None
     assert still.endswith("still_0.jpg") and blurred.endswith("audio_blur.wav")
     (dataset / still).unlink()
@@ -172,8 +172,8 @@ def test_check_finds_a_file_cut_short_and_media_outside_the_dataset(
     _, reference = built
     dataset = copy_of(reference, tmp_path)
     row = next(r for r in read_manifest(dataset) if r.status == "accepted")
-    assert row.audio_path is not None and row.media_bytes
-    audio = dataset / row.audio_path
+    assert row.media.audio_path is not None and row.media.media_bytes
+    audio = dataset / row.media.audio_path
     audio.write_bytes(audio.read_bytes()[:-100])
     # a row naming a file outside the dataset
     part = accepted_part(dataset)
@@ -185,7 +185,7 @@ def test_check_finds_a_file_cut_short_and_media_outside_the_dataset(
     pq.write_table(table.set_column(index, "audio_blur_path", [paths]), part)
 
     found = {(p.kind, p.path) for p in check_dataset(dataset).problems}
-    assert ("media_size", row.audio_path) in found
+    assert ("media_size", row.media.audio_path) in found
     assert ("path_escape", part.relative_to(dataset).as_posix()) in found
 
 
@@ -198,12 +198,12 @@ def test_check_falls_back_to_existence_for_rows_without_sizes(
         pq.write_table(pq.read_table(part).drop_columns(["media_files", "media_bytes"]), part)
     assert check_dataset(dataset).ok
     row = next(r for r in read_manifest(dataset) if r.status == "accepted")
-    assert row.face_crop_paths
-    (dataset / row.face_crop_paths[0]).write_bytes(b"")  # cut short: not seen without sizes
+    assert row.media.face_crop_paths
+    (dataset / row.media.face_crop_paths[0]).write_bytes(b"")  # cut short: not seen without sizes
     assert check_dataset(dataset).ok
-    (dataset / row.face_crop_paths[1]).unlink()
+    (dataset / row.media.face_crop_paths[1]).unlink()
     (problem,) = check_dataset(dataset).problems
-    assert (problem.kind, problem.path) == ("missing_media", row.face_crop_paths[1])
+    assert (problem.kind, problem.path) == ("missing_media", row.media.face_crop_paths[1])
 
 
 @pytest.mark.parametrize(

@@ -58,11 +58,11 @@ def test_accepted_stills_each_show_one_large_face(
     accepted = [r for r in read_manifest(dataset) if r.status == "accepted"]
     assert len(accepted) == 6  # face5 once, face1 twice, face2 twice, GRID once
     for row in accepted:
-        assert len(row.still_paths) == 5
-        for still in row.still_paths:
+        assert len(row.media.still_paths) == 5
+        for still in row.media.still_paths:
             rgb = np.asarray(Image.open(layout.resolve(still)).convert("RGB"))
             faces = detector.detect(rgb)
             assert len(faces) == 1, (row.text, still)
             assert faces[0].width >= 0.2 and faces[0].height >= 0.2, (row.text, faces[0])
-        for crop in row.face_crop_paths:
+        for crop in row.media.face_crop_paths:
             assert Image.open(layout.resolve(crop)).size == (224, 224)

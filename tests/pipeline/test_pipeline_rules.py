@@ -87,7 +87,7 @@ def test_overlap_too_short_and_too_long_each_name_their_rule(
         ("It is a lovely day.", "rejected", "too_long"),
     }
     # Rejected by the rules alone: no face was looked for, no media written.
-    assert all(r.face_coverage is None and r.audio_path is None for r in rows)
+    assert all(r.face.coverage is None and r.media.audio_path is None for r in rows)
 
 
 def test_the_same_sentences_pass_those_rules_when_they_are_switched_off(
@@ -102,7 +102,7 @@ def test_the_same_sentences_pass_those_rules_when_they_are_switched_off(
     config = EmpathyNetConfig(select=SelectConfig(reject_overlap=False))
     rows = build_rows(tmp_path, video, config)
     assert len(rows) == 2 and all(r.reason != "overlap" for r in rows)
-    assert all(r.face_coverage is not None for r in rows)  # they reached the face rules
+    assert all(r.face.coverage is not None for r in rows)  # they reached the face rules
 
 
 def test_a_face_that_leaves_the_frame_is_face_partial(clip: DemoClip, tmp_path: Path) -> None:
@@ -113,11 +113,11 @@ def test_a_face_that_leaves_the_frame_is_face_partial(clip: DemoClip, tmp_path: 
     pan = f"pad=iw*2:ih:0:0:black,crop=iw/2:ih:'min(iw/2,max(0,(t-{leave_s})*1600))':0"
     video = ffmpeg_filtered(clip, tmp_path / "media", "-vf", pan)
     first_row, second_row = build_rows(tmp_path, video)
-    assert first_row.status == "accepted" and first_row.face_coverage == 1.0
+    assert first_row.status == "accepted" and first_row.face.coverage == 1.0
     assert second_row.start_ms == second.start_ms
     assert (second_row.status, second_row.reason) == ("rejected", "face_partial")
-    assert second_row.shot_cuts == 0  # not a cut: the pan is gradual
-    coverage = second_row.face_coverage
+    assert second_row.checks.shot_cuts == 0  # not a cut: the pan is gradual
+    coverage = second_row.face.coverage
     assert coverage is not None and 0 < coverage < FaceConfig().min_track_coverage
 
 
@@ -134,8 +134,8 @@ def test_the_same_face_across_a_cut_inside_a_sentence_is_accepted(
     )
     video = ffmpeg_filtered(clip, tmp_path / "media", "-filter_complex", zoom)
     first_row, second_row = build_rows(tmp_path, video)
-    assert first_row.status == "accepted" and first_row.shot_cuts == 0
-    assert second_row.shot_cuts == 1, "the zoom cut was not detected as a cut"
+    assert first_row.status == "accepted" and first_row.checks.shot_cuts == 0
+    assert second_row.checks.shot_cuts == 1, "the zoom cut was not detected as a cut"
     assert (second_row.status, second_row.reason) == ("accepted", None)
 
 

@@ -134,8 +134,111 @@ def make_cue_id(source_id: str, start_ms: int, ordinal: int = 0) -> str:
 
 
 @dataclass(frozen=True)
+class FaceSummary(_Record):
+    """The face track of a cue group: boxes and sizes as fractions of the frame."""
+
+    boxes: tuple[FaceBox, ...] = ()  #: one per still; width, height: linear fractions
+    area_fractions: tuple[float, ...] = ()  #: box area / frame area, one per still
+    width_fraction: float | None = None  #: median over the track
+    height_fraction: float | None = None
+    area_fraction: float | None = None
+    fraction_min: float | None = None  #: smallest size (by the configured measure)
+    detector: str | None = None
+    coverage: float | None = None  #: fraction of sampled frames the face was seen in
+
+
+@dataclass(frozen=True)
+class SpeakerChecks(_Record):
+    """Whether one person speaks, in one shot, in sync with the voice."""
+
+    shot_cuts: int | None = None  #: shot cuts inside the sentence (None: rejected before)
+    speaking_score: float | None = None  #: mouth motion vs voice energy, Pearson r
+    #: best audio offset for the face's mouth, ms; positive: the voice comes late
+    sync_offset_ms: int | None = None
+    sync_score: float | None = None  #: mouth vs voice correlation near offset 0 (faces/sync.py)
+    #: that correlation at every offset from -1000 to 1000 ms in 10 ms steps (None: not
+    #: measured), pooled per source into the source's ``sync_offset_ms``
+    sync_curve: tuple[float | None, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CueMedia(_Record):
+    """The cue group's files, relative to the dataset root."""
+
+    clip_path: str | None = None
+    face_clip_path: str | None = None
+    still_paths: tuple[str, ...] = ()
+    face_crop_paths: tuple[str, ...] = ()
+    audio_path: str | None = None
+    audio_blur_path: str | None = None
+    #: every media file above and its size in bytes (same order), recorded when written,
+    #: so ``empathynet check`` finds a file deleted or cut short (empty: older rows)
+    media_files: tuple[str, ...] = ()
+    media_bytes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class BlurCheck(_Record):
+    """What the blur kept of the voice (``empathynet.blur.BlurFigures``)."""
+
+    method: str | None = None
+    f0_correlation: float | None = None  #: F0 (semitones) raw vs blurred, frames voiced in both
+    f0_rmse_semitones: float | None = None
+    intensity_correlation: float | None = None  #: loudness contours raw vs blurred
+    speaking_rate_ratio: float | None = None  #: syllable nuclei blurred / raw
+
+
+@dataclass(frozen=True)
+class AsrCheck(_Record):
+    """The speech recogniser on the raw and the blurred voice (``blur verify``)."""
+
+    raw_transcript: str | None = None
+    blur_transcript: str | None = None
+    wer_raw: float | None = None  #: raw transcript vs subtitle text
+    wer_blur: float | None = None  #: blurred transcript vs subtitle text
+    wer_blur_vs_raw: float | None = None  #: blurred transcript vs raw transcript
+    may_be_intelligible: bool | None = None  #: the recogniser still got words from the blur
+
+
+#: Per part of a ``CueGroup``: its record type and, per field, the manifest column (the
+#: Parquet layout stays flat: ``CUE_SCHEMA``).
+CUE_PARTS: dict[str, tuple[type[_Record], dict[str, str]]] = {
+    "face": (
+        FaceSummary,
+        {
+            "boxes": "face_boxes",
+            "area_fractions": "face_area_fractions",
+            "width_fraction": "face_width_fraction",
+            "height_fraction": "face_height_fraction",
+            "area_fraction": "face_area_fraction",
+            "fraction_min": "face_fraction_min",
+            "detector": "face_detector",
+            "coverage": "face_coverage",
+        },
+    ),
+    "checks": (SpeakerChecks, {f: f for f in SpeakerChecks.__dataclass_fields__}),
+    "media": (CueMedia, {f: f for f in CueMedia.__dataclass_fields__}),
+    "blur": (
+        BlurCheck,
+        {
+            "method": "blur_method",
+            **{f: f for f in BlurCheck.__dataclass_fields__ if f != "method"},
+        },
+    ),
+    "asr": (AsrCheck, {f: f for f in AsrCheck.__dataclass_fields__}),
+}
+
+
+@dataclass(frozen=True)
 class CueGroup(_Record):
-    """The outcome for one utterance: an accepted cue group or a rejected/failed row."""
+    """The outcome for one utterance: an accepted cue group or a rejected/failed row.
+
+    Grouped into typed parts: ``face`` (the face track), ``checks`` (shots, speaking,
+    sync), ``media`` (file paths), ``blur`` (what the blur kept), ``asr`` (the recogniser
+    on raw and blurred voice), and ``custom``: columns a user added to the manifest. On
+    disk the manifest is flat (one column per part field, ``CUE_PARTS``): ``to_dict`` and
+    ``from_dict`` use the flat column names, ``column(name)`` reads one.
+    """
 
     cue_id: str
     source_id: str
@@ -148,46 +251,11 @@ class CueGroup(_Record):
     nonverbal: tuple[str, ...] = ()
     speaker: str | None = None
     event_ids: tuple[int, ...] = ()
-    # face track summary
-    face_boxes: tuple[FaceBox, ...] = ()  #: one per still; width, height: linear fractions
-    face_area_fractions: tuple[float, ...] = ()  #: box area / frame area, one per still
-    face_width_fraction: float | None = None  #: median over the track
-    face_height_fraction: float | None = None
-    face_area_fraction: float | None = None
-    face_fraction_min: float | None = None  #: smallest size (by the configured measure)
-    face_detector: str | None = None
-    face_coverage: float | None = None  #: fraction of sampled frames the face was seen in
-    shot_cuts: int | None = None  #: shot cuts inside the sentence (None: rejected before)
-    speaking_score: float | None = None  #: mouth motion vs voice energy, Pearson r
-    #: best audio offset for the face's mouth, ms; positive: the voice comes late
-    sync_offset_ms: int | None = None
-    sync_score: float | None = None  #: mouth vs voice correlation near offset 0 (faces/sync.py)
-    #: that correlation at every offset from -1000 to 1000 ms in 10 ms steps (None: not
-    #: measured), pooled per source into the source's ``sync_offset_ms``
-    sync_curve: tuple[float | None, ...] | None = None
-    # media, relative to the dataset root
-    clip_path: str | None = None
-    face_clip_path: str | None = None
-    still_paths: tuple[str, ...] = ()
-    face_crop_paths: tuple[str, ...] = ()
-    audio_path: str | None = None
-    audio_blur_path: str | None = None
-    #: every media file above and its size in bytes (same order), recorded when written,
-    #: so ``empathynet check`` finds a file deleted or cut short (empty: older rows)
-    media_files: tuple[str, ...] = ()
-    media_bytes: tuple[int, ...] = ()
-    # blur and its verification (empathynet.blur.BlurFigures)
-    blur_method: str | None = None
-    f0_correlation: float | None = None  #: F0 (semitones) raw vs blurred, frames voiced in both
-    f0_rmse_semitones: float | None = None
-    intensity_correlation: float | None = None  #: loudness contours raw vs blurred
-    speaking_rate_ratio: float | None = None  #: syllable nuclei blurred / raw
-    raw_transcript: str | None = None  #: the speech recogniser on the raw audio (blur verify)
-    blur_transcript: str | None = None  #: the speech recogniser on the blurred audio
-    wer_raw: float | None = None  #: raw transcript vs subtitle text
-    wer_blur: float | None = None  #: blurred transcript vs subtitle text
-    wer_blur_vs_raw: float | None = None  #: blurred transcript vs raw transcript
-    may_be_intelligible: bool | None = None  #: the recogniser still got words from the blur
+    face: FaceSummary = FaceSummary()
+    checks: SpeakerChecks = SpeakerChecks()
+    media: CueMedia = CueMedia()
+    blur: BlurCheck = BlurCheck()
+    asr: AsrCheck = AsrCheck()
     # attributes and labels (filled by later stages)
     gender: str | None = None
     age_band: str | None = None
@@ -195,9 +263,87 @@ class CueGroup(_Record):
     label: str | None = None
     split: str | None = None
     stage_versions: str | None = None  #: "name@version+confighash;..." of the stages that made it
+    #: manifest columns EmpathyNet does not define (a user's own fields), by name
+    custom: dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if self.status not in CUE_STATUSES:
             raise ValueError(f"status must be one of {CUE_STATUSES}, got {self.status!r}")
         if self.status != "accepted" and not self.reason:
             raise ValueError(f"a {self.status} cue row needs a reason")
+
+    @classmethod
+    def column_names(cls) -> list[str]:
+        """The flat manifest columns of a cue row, in ``CUE_SCHEMA`` order."""
+        names: list[str] = []
+        for f in dataclasses.fields(cls):
+            if f.name in CUE_PARTS:
+                names.extend(CUE_PARTS[f.name][1].values())
+            elif f.name != "custom" and f.init and f.name in CueGroup.__dataclass_fields__:
+                names.append(f.name)
+        return names
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat row: one entry per manifest column, then the custom fields."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in CUE_PARTS:
+                flat = value.to_dict()
+                out.update({column: flat[name] for name, column in CUE_PARTS[f.name][1].items()})
+            elif f.name == "custom":
+                out.update({k: v for k, v in value.items() if k not in out})
+            else:
+                out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_dict(cls: type[C], values: dict[str, Any], *, strict: bool = False) -> C:
+        """A record from a flat row (manifest columns); columns it does not know go to
+        ``custom`` (``strict``: they are an error, for rows the build makes)."""
+        own = {f.name for f in dataclasses.fields(cls)} - set(CUE_PARTS) - {"custom"}
+        kwargs: dict[str, Any] = {}
+        used: set[str] = set()
+        for part, (kind, columns) in CUE_PARTS.items():
+            flat = {name: values[column] for name, column in columns.items() if column in values}
+            used.update(c for c in columns.values() if c in values)
+            if part == "face" and flat.get("boxes") is not None:
+                flat["boxes"] = [b if isinstance(b, dict) else b.to_dict() for b in flat["boxes"]]
+            kwargs[part] = _part_from_dict(kind, flat)
+        for name in own:
+            if name in values:
+                value = values[name]
+                kwargs[name] = tuple(value) if isinstance(value, list) else value
+                used.add(name)
+        custom = {k: v for k, v in values.items() if k not in used}
+        custom.update(values.get("custom") or {})
+        custom.pop("custom", None)
+        if strict and custom:
+            raise ValueError(f"not cue columns: {', '.join(sorted(custom))}")
+        return cls(**kwargs, custom=custom)
+
+    def column(self, name: str) -> Any:
+        """The value of manifest column ``name`` (``KeyError`` for an unknown one)."""
+        return self.to_dict()[name]
+
+    def with_columns(self: C, **columns: Any) -> C:
+        """A copy with the given manifest columns replaced (flat names)."""
+        return type(self).from_dict({**self.to_dict(), **columns})
+
+
+def _part_from_dict(kind: type[P], values: dict[str, Any]) -> P:
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(kind):  # type: ignore[arg-type]
+        if f.name not in values or (values[f.name] is None and f.default == ()):
+            continue
+        value = values[f.name]
+        if f.name == "boxes":
+            value = tuple(FaceBox.from_dict(v) for v in value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    return kind(**kwargs)
+
+
+C = TypeVar("C", bound=CueGroup)
+P = TypeVar("P", bound=_Record)

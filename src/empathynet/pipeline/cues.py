@@ -215,18 +215,22 @@ def make_context(config: EmpathyNetConfig) -> WorkerContext:
 
 def _row(work: ChunkWork, index: int, status: str, **values: Any) -> CueGroup:
     utterance = work.utterances[index]
-    return CueGroup(
-        cue_id=work.cue_ids[index],
-        source_id=work.source.source_id,
-        start_ms=utterance.start_ms,
-        end_ms=utterance.end_ms,
-        text=utterance.text,
-        status=status,
-        nonverbal=utterance.nonverbal,
-        speaker=utterance.speaker,
-        event_ids=utterance.event_ids,
-        stage_versions=work.stage_versions,
-        **values,
+    # ``values`` are manifest columns (flat names): from_dict groups them into parts.
+    return CueGroup.from_dict(
+        {
+            "cue_id": work.cue_ids[index],
+            "source_id": work.source.source_id,
+            "start_ms": utterance.start_ms,
+            "end_ms": utterance.end_ms,
+            "text": utterance.text,
+            "status": status,
+            "nonverbal": utterance.nonverbal,
+            "speaker": utterance.speaker,
+            "event_ids": utterance.event_ids,
+            "stage_versions": work.stage_versions,
+            **values,
+        },
+        strict=True,
     )
 
 

@@ -62,7 +62,7 @@ def _rewrite_parts(
 
 
 def _audio(layout: DatasetLayout, row: CueGroup, attribute: str) -> tuple[np.ndarray, int]:
-    path = getattr(row, attribute)
+    path = row.column(attribute)
     if path is None:
         raise DatasetError(f"cue {row.cue_id} has no {attribute}", layout.root)
     samples, rate = read_wav(layout.resolve(path))
@@ -86,19 +86,19 @@ def reblur_dataset(
         samples, rate = _audio(layout, row, "audio_path")
         pitch = blur_pitch(samples, rate, config)
         blurred = method.blur(samples, rate, pitch=pitch)
-        target = row.audio_blur_path or layout.cue_media_relative(
+        target = row.media.audio_blur_path or layout.cue_media_relative(
             row.source_id, row.cue_id, "audio_blur.wav"
         )
         write_wav(layout.resolve(target), blurred, rate)
         figures = verify_blur(samples, blurred, rate, row.text, config=config, raw_pitch=pitch)
         fields = blur_fields(figures)
-        fields["raw_transcript"] = row.raw_transcript
+        fields["raw_transcript"] = row.asr.raw_transcript
         # the new file's size, so that empathynet check does not take it for a damaged one
         fields["media_bytes"] = tuple(
             layout.resolve(path).stat().st_size if path == target else size
-            for path, size in zip(row.media_files, row.media_bytes, strict=True)
+            for path, size in zip(row.media.media_files, row.media.media_bytes, strict=True)
         )
-        return dataclasses.replace(row, audio_blur_path=target, blur_method=config.method, **fields)
+        return row.with_columns(audio_blur_path=target, blur_method=config.method, **fields)
 
     rows = _rewrite_parts(layout, update, f"blurring ({config.method})", progress)
     _record(layout, {"blur_method": config.method, "blur_config": dataclasses.asdict(config)})
@@ -132,9 +132,9 @@ def verify_dataset(
             row.text,
             recognizer,
             config=config,
-            raw_transcript=row.raw_transcript,
+            raw_transcript=row.asr.raw_transcript,
         )
-        return dataclasses.replace(row, **blur_fields(figures))
+        return row.with_columns(**blur_fields(figures))
 
     return _rewrite_parts(layout, update, "verifying the blur", progress)
 
@@ -150,25 +150,25 @@ def blur_report(rows: list[CueGroup], recognised_raw_wer: float = 0.5) -> dict[s
     ``possibly_intelligible`` is None when no cue of the method was transcribed (the blur
     was not checked: ``verify_dataset``)."""
     report: dict[str, Any] = {}
-    methods = sorted({r.blur_method for r in rows if r.status == "accepted" and r.blur_method})
+    methods = sorted({r.blur.method for r in rows if r.status == "accepted" and r.blur.method})
     for method in methods:
-        cues = [r for r in rows if r.status == "accepted" and r.blur_method == method]
-        transcribed = [r for r in cues if r.wer_blur is not None]
-        recognised = [r for r in transcribed if (r.wer_raw or 0.0) <= recognised_raw_wer]
+        cues = [r for r in rows if r.status == "accepted" and r.blur.method == method]
+        transcribed = [r for r in cues if r.asr.wer_blur is not None]
+        recognised = [r for r in transcribed if (r.asr.wer_raw or 0.0) <= recognised_raw_wer]
         report[method] = {
             "cues": len(cues),
-            "median_f0_correlation": _median([r.f0_correlation for r in cues]),
-            "median_f0_rmse_semitones": _median([r.f0_rmse_semitones for r in cues]),
-            "median_intensity_correlation": _median([r.intensity_correlation for r in cues]),
-            "median_speaking_rate_ratio": _median([r.speaking_rate_ratio for r in cues]),
+            "median_f0_correlation": _median([r.blur.f0_correlation for r in cues]),
+            "median_f0_rmse_semitones": _median([r.blur.f0_rmse_semitones for r in cues]),
+            "median_intensity_correlation": _median([r.blur.intensity_correlation for r in cues]),
+            "median_speaking_rate_ratio": _median([r.blur.speaking_rate_ratio for r in cues]),
             "transcribed": len(transcribed),
             "recognised_raw": len(recognised),
-            "median_wer_raw": _median([r.wer_raw for r in recognised]),
-            "median_wer_blur": _median([r.wer_blur for r in recognised]),
-            "median_wer_blur_vs_raw": _median([r.wer_blur_vs_raw for r in transcribed]),
+            "median_wer_raw": _median([r.asr.wer_raw for r in recognised]),
+            "median_wer_blur": _median([r.asr.wer_blur for r in recognised]),
+            "median_wer_blur_vs_raw": _median([r.asr.wer_blur_vs_raw for r in transcribed]),
             # None: no speech recogniser has run on this blur, so nothing is known.
             "possibly_intelligible": (
-                sorted(r.cue_id for r in cues if r.may_be_intelligible) if transcribed else None
+                sorted(r.cue_id for r in cues if r.asr.may_be_intelligible) if transcribed else None
             ),
         }
     return report

@@ -317,20 +317,20 @@ def _cue_card(cue: CueGroup, label: dict[str, Any] | None, media: _MediaLinks) -
         ("label", label_html),
         (
             "face width / height / area",
-            f"{_number(cue.face_width_fraction)} / {_number(cue.face_height_fraction)} / "
-            f"{_number(cue.face_area_fraction)} (min {_number(cue.face_fraction_min)})",
+            f"{_number(cue.face.width_fraction)} / {_number(cue.face.height_fraction)} / "
+            f"{_number(cue.face.area_fraction)} (min {_number(cue.face.fraction_min)})",
         ),
-        ("face coverage", _number(cue.face_coverage)),
-        ("speaking score", _number(cue.speaking_score)),
-        ("blur", escape_text(cue.blur_method)),
-        ("F0 correlation", _number(cue.f0_correlation)),
-        ("speaking-rate ratio", _number(cue.speaking_rate_ratio)),
+        ("face coverage", _number(cue.face.coverage)),
+        ("speaking score", _number(cue.checks.speaking_score)),
+        ("blur", escape_text(cue.blur.method)),
+        ("F0 correlation", _number(cue.blur.f0_correlation)),
+        ("speaking-rate ratio", _number(cue.blur.speaking_rate_ratio)),
     ]
-    if cue.wer_blur is not None:
+    if cue.asr.wer_blur is not None:
         intelligible = (
-            ' <span class="bad">may be intelligible</span>' if cue.may_be_intelligible else ""
+            ' <span class="bad">may be intelligible</span>' if cue.asr.may_be_intelligible else ""
         )
-        figures.append(("WER blurred", _number(cue.wer_blur) + intelligible))
+        figures.append(("WER blurred", _number(cue.asr.wer_blur) + intelligible))
     rows = "".join(f"<tr><th>{key}</th><td>{value}</td></tr>" for key, value in figures)
     return "".join(
         [
@@ -339,12 +339,12 @@ def _cue_card(cue: CueGroup, label: dict[str, Any] | None, media: _MediaLinks) -
             f"<blockquote>{escape_text(cue.text)}</blockquote>",
             f'<div class="tags">{tags}</div>' if tags else "",
             f'<div class="body"><table class="figures">{rows}</table><div>',
-            f'<div class="row">{media.images(cue.still_paths, 120, "still")}</div>',
-            f'<div class="row">{media.images(cue.face_crop_paths, 64, "face")}</div>',
+            f'<div class="row">{media.images(cue.media.still_paths, 120, "still")}</div>',
+            f'<div class="row">{media.images(cue.media.face_crop_paths, 64, "face")}</div>',
             '<div class="media">',
-            media.audio(cue.audio_path, "audio"),
-            media.audio(cue.audio_blur_path, "blurred audio"),
-            media.video(cue.face_clip_path, "face clip", _middle(cue.face_crop_paths)),
+            media.audio(cue.media.audio_path, "audio"),
+            media.audio(cue.media.audio_blur_path, "blurred audio"),
+            media.video(cue.media.face_clip_path, "face clip", _middle(cue.media.face_crop_paths)),
             "</div></div></div></article>",
         ]
     )

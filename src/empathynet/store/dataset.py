@@ -62,14 +62,14 @@ class Cue(CueGroup):
     def load_audio(self, blurred: bool = True) -> tuple[npt.NDArray[np.float32], int]:
         """The cue group's audio: ``(samples, sample_rate)``, float32 in [-1, 1), shape
         ``(n,)`` for mono. The blurred audio by default; ``blurred=False`` for the raw."""
-        relative = self.audio_blur_path if blurred else self.audio_path
+        relative = self.media.audio_blur_path if blurred else self.media.audio_path
         return load_audio(
             self._root(), self._relative(relative, "blurred audio" if blurred else "raw audio")
         )
 
     def load_stills(self, face: bool = False) -> list[Image]:
         """The stills (``face=True``: the face crops), each an H x W x 3 uint8 array."""
-        paths = self.face_crop_paths if face else self.still_paths
+        paths = self.media.face_crop_paths if face else self.media.still_paths
         if not paths:
             raise DatasetError(
                 f"cue {self.cue_id} has no {'face crops' if face else 'stills'}", self._root()
@@ -78,7 +78,7 @@ class Cue(CueGroup):
 
     def load_face_clip(self) -> npt.NDArray[np.uint8]:
         """Every frame of the face clip: a frames x H x W x 3 uint8 array."""
-        return load_clip(self._root(), self._relative(self.face_clip_path, "face clip"))
+        return load_clip(self._root(), self._relative(self.media.face_clip_path, "face clip"))
 
 
 class Dataset:
