@@ -67,14 +67,16 @@ MODEL_METHODS: dict[str, str] = {name: task_family(name).model_method for name i
 
 
 def _prediction_row(family: str, item_id: str, value: Any) -> dict[str, Any]:
-    """One prediction row (``evaluate.predictions``) from a model's output for an item."""
-    if family == "classification":
+    """One prediction row (``evaluate.predictions``) from a model's output for an item,
+    in the prediction format of the item's family."""
+    kind = task_family(family).prediction_format
+    if kind == "classification":
         if isinstance(value, str):
             return {"item_id": item_id, "label": value}
         if isinstance(value, Mapping):
             return {"item_id": item_id, "scores": dict(value)}
         return {"item_id": item_id, "ranking": list(value)}
-    if family == "mcq":
+    if kind == "mcq":
         if isinstance(value, Sequence) or hasattr(value, "__len__"):
             return {"item_id": item_id, "scores": list(value)}
         return {"item_id": item_id, "choice": value}

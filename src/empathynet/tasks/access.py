@@ -36,12 +36,55 @@ import pyarrow as pa
 
 from empathynet.errors import ConfigError, MissingDependencyError
 from empathynet.store.media import load_audio, load_clip, load_images
+from empathynet.tasks.families import task_family
 from empathynet.tasks.spec import SpecFields, TaskSpec, read_items, read_spec
 from empathynet.tasks.splits import SPLITS
 
 AUDIO_VIEWS = ("audio_blur", "audio_raw")
 IMAGE_VIEWS = ("stills", "face_stills")
 CLIP_VIEWS = ("video", "face_video")
+
+
+def load_label(split: TaskSplit, row: Mapping[str, Any], item: dict[str, Any], truth: bool) -> None:
+    """Classification: the item's class (``label_index``, -1 when unlabelled; ``label``)."""
+    if truth:
+        index_value = row.get("label_index")
+        item["label_index"] = -1 if index_value is None else int(index_value)
+        item["label"] = row.get("label")
+
+
+def load_options(
+    split: TaskSplit, row: Mapping[str, Any], item: dict[str, Any], truth: bool
+) -> None:
+    """Multiple choice: every option's views, cut as the item shows them; the answer."""
+    shown = row.get("shown_ms")
+    options: dict[str, list[Any]] = {}
+    for view in split.task.answer_views:
+        loaded = []
+        for value in row.get(f"option_{view}") or ():
+            one, rate = load_view(split.task.root, view, value, shown)
+            loaded.append(one)
+            if rate is not None:
+                item["sample_rate"] = rate
+        options[view] = loaded
+    item["options"] = options
+    if truth:
+        item["answer_index"] = int(row["answer_index"])
+    if shown is not None:
+        item["shown_ms"] = int(shown)
+
+
+def load_target_item(
+    split: TaskSplit, row: Mapping[str, Any], item: dict[str, Any], truth: bool
+) -> None:
+    """Generation: the target in the representation scored (a uint8 array)."""
+    from empathynet.tasks.generation import load_target
+
+    target = split.task.answer_views[0]
+    dims = int(row["target_dims"])
+    # the audio target holds 8 mu-law codes per ms (tasks/generation.py)
+    duration_ms = dims // 8 if target == "audio_blur" else 0
+    item["target"] = load_target(split.task.root, target, row[f"target_{target}"], duration_ms)
 
 
 def load_view(
@@ -100,33 +143,7 @@ class TaskSplit:
             if rate is not None:
                 item["sample_rate"] = rate
         item["query"] = query
-        if family == "classification" and truth:
-            index_value = row.get("label_index")
-            item["label_index"] = -1 if index_value is None else int(index_value)
-            item["label"] = row.get("label")
-        elif family == "mcq":
-            options: dict[str, list[Any]] = {}
-            for view in self.task.answer_views:
-                loaded = []
-                for value in row.get(f"option_{view}") or ():
-                    one, rate = load_view(root, view, value, shown)
-                    loaded.append(one)
-                    if rate is not None:
-                        item["sample_rate"] = rate
-                options[view] = loaded
-            item["options"] = options
-            if truth:
-                item["answer_index"] = int(row["answer_index"])
-            if shown is not None:
-                item["shown_ms"] = int(shown)
-        elif family == "generation":
-            from empathynet.tasks.generation import load_target
-
-            target = self.task.answer_views[0]
-            dims = int(row["target_dims"])
-            # the audio target holds 8 mu-law codes per ms (tasks/generation.py)
-            duration_ms = dims // 8 if target == "audio_blur" else 0
-            item["target"] = load_target(root, target, row[f"target_{target}"], duration_ms)
+        task_family(family).load_item(self, row, item, truth)
         return item
 
     def to_torch(self) -> Any:
@@ -189,7 +206,7 @@ def _hf_columns(split: TaskSplit, datasets: Any) -> tuple[dict[str, list[Any]], 
         "cue_id": datasets.Value("string"),
     }
     sides = [("query", v) for v in split.task.query_views]
-    if split.task.family == "mcq":
+    if "option_cue_ids" in split.items.column_names:  # multiple choice: options per item
         sides += [("option", v) for v in split.task.answer_views]
     for side, view in sides:
         name = f"{side}_{view}"
@@ -226,14 +243,14 @@ def _hf_columns(split: TaskSplit, datasets: Any) -> tuple[dict[str, list[Any]], 
             inner_text = datasets.Value("string")
             feature = datasets.Sequence(inner_text) if many else inner_text
         features[name] = feature
-    family = split.task.family
-    if family == "classification":
+    kind = task_family(split.task.family).prediction_format
+    if kind == "classification":
         names = list(split.task.classes)
         columns["label"] = [
             r.get("label_index") if r.get("label_index") is not None else -1 for r in rows
         ]
         features["label"] = datasets.ClassLabel(names=names) if names else datasets.Value("int32")
-    elif family == "mcq":
+    elif kind == "mcq":
         columns["option_cue_ids"] = [r["option_cue_ids"] for r in rows]
         features["option_cue_ids"] = datasets.Sequence(datasets.Value("string"))
         columns["answer_index"] = [int(r["answer_index"]) for r in rows]

@@ -14,17 +14,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from empathynet.errors import ConfigError
 from empathynet.registry import Registry
 from empathynet.tasks import classification, generation, mcq
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from empathynet.evaluate.metrics import Figure
     from empathynet.evaluate.predictions import Predictions
+    from empathynet.tasks.access import TaskSplit
     from empathynet.tasks.cuetable import CueTable
     from empathynet.tasks.items import FamilyItems
     from empathynet.tasks.make import TaskRequest
     from empathynet.tasks.spec import TaskSpec
     from empathynet.tasks.splits import SplitAssignment
+    from empathynet.tasks.validate import ItemCheck
 
 Scores = tuple[dict[str, "Figure"], dict[str, Any]]
 
@@ -68,6 +73,22 @@ class TaskFamily(Protocol):
     ) -> Scores:
         """Headline figures (with bootstrap intervals) and details of one split."""
 
+    def check_request(self, request: TaskRequest) -> None:
+        """``ConfigError`` when ``request`` cannot make a task of this family."""
+
+    def default_name(self, query: str, answer: str) -> str:
+        """A task's name from its views (``+``-joined labels) when none is given."""
+
+    def check_items(self, context: ItemCheck) -> npt.NDArray[np.int64]:
+        """Re-check the family's item columns (``tasks validate``); the cue-table rows
+        whose media the validation then checks."""
+
+    def load_item(
+        self, split: TaskSplit, row: Mapping[str, Any], item: dict[str, Any], truth: bool
+    ) -> None:
+        """Add the family's fields to a loaded item (``TaskSplit.load``); without the
+        answer when not ``truth``."""
+
 
 class Classification:
     name = classification.FAMILY
@@ -93,6 +114,25 @@ class Classification:
         from empathynet.evaluate.harness import score_classification
 
         return score_classification(truth, predictions, list(spec.classes), bootstrap, rng)
+
+    def check_request(self, request: TaskRequest) -> None:
+        if request.answer_views:
+            raise ConfigError("a classification task has no --answer views (the class is)")
+
+    def default_name(self, query: str, answer: str) -> str:
+        return f"cls-{query}"
+
+    def check_items(self, context: ItemCheck) -> npt.NDArray[np.int64]:
+        from empathynet.tasks.validate import check_classification_items
+
+        return check_classification_items(context)
+
+    def load_item(
+        self, split: TaskSplit, row: Mapping[str, Any], item: dict[str, Any], truth: bool
+    ) -> None:
+        from empathynet.tasks.access import load_label
+
+        load_label(split, row, item, truth)
 
 
 class MultipleChoice:
@@ -127,6 +167,34 @@ class MultipleChoice:
 
         return score_mcq(truth, predictions.values, spec.options or 0, bootstrap, rng)
 
+    def check_request(self, request: TaskRequest) -> None:
+        from empathynet.tasks.views import leaking
+
+        if not request.answer_views:
+            raise ConfigError("an mcq task needs --answer views")
+        request.mcq_rules()  # checks options, mode, tolerances
+        leaks = leaking(request.query_views + request.answer_views)
+        if leaks and not request.allow_leaking_views:
+            raise ConfigError(
+                f"views {leaks} carry the spoken words (raw audio); multiple-choice audio "
+                "is always blurred: use audio_blur / face_stills, or allow leaking views"
+            )
+
+    def default_name(self, query: str, answer: str) -> str:
+        return f"mcq-{query}-to-{answer}"
+
+    def check_items(self, context: ItemCheck) -> npt.NDArray[np.int64]:
+        from empathynet.tasks.validate import check_mcq_items
+
+        return check_mcq_items(context)
+
+    def load_item(
+        self, split: TaskSplit, row: Mapping[str, Any], item: dict[str, Any], truth: bool
+    ) -> None:
+        from empathynet.tasks.access import load_options
+
+        load_options(split, row, item, truth)
+
 
 class Generation:
     name = generation.FAMILY
@@ -156,6 +224,29 @@ class Generation:
         figures, details = score_generation(predictions.values, truth, bootstrap, rng)
         details["unit"] = spec.target_unit or "bits per dimension"
         return figures, details
+
+    def check_request(self, request: TaskRequest) -> None:
+        generation.check_target(request.answer_views)
+        if request.min_confidence is not None:
+            raise ConfigError(
+                "--min-confidence filters labelled cue groups: it applies to "
+                "classification and mcq tasks, not generation"
+            )
+
+    def default_name(self, query: str, answer: str) -> str:
+        return f"gen-{answer}-from-{query}"
+
+    def check_items(self, context: ItemCheck) -> npt.NDArray[np.int64]:
+        from empathynet.tasks.validate import check_generation_items
+
+        return check_generation_items(context)
+
+    def load_item(
+        self, split: TaskSplit, row: Mapping[str, Any], item: dict[str, Any], truth: bool
+    ) -> None:
+        from empathynet.tasks.access import load_target_item
+
+        load_target_item(split, row, item, truth)
 
 
 TASK_FAMILIES: Registry[TaskFamily] = Registry("task family", "empathynet.task_families")

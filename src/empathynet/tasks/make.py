@@ -33,7 +33,6 @@ from empathynet.errors import ConfigError, DatasetError
 from empathynet.store.atomic import atomic_write_bytes, atomic_write_with
 from empathynet.store.hashing import file_sha256
 from empathynet.store.lock import writes_dataset
-from empathynet.tasks import generation
 from empathynet.tasks.classification import unlabelled_counts
 from empathynet.tasks.cuetable import CueTable, load_cue_table
 from empathynet.tasks.families import family_names, task_family
@@ -55,7 +54,7 @@ from empathynet.tasks.splits import (
     check_split_leakage,
 )
 from empathynet.tasks.suites import builtin_suites, load_suite, suite_entries
-from empathynet.tasks.views import TaskInputError, leaking, parse_views, views_label
+from empathynet.tasks.views import TaskInputError, parse_views, views_label
 
 #: Items per Parquet row group (and per batch built in memory).
 ITEM_BATCH = 65_536
@@ -98,30 +97,12 @@ class TaskRequest:
             raise ConfigError(f"--seed must be a non-negative integer, got {self.seed!r}")
         check_ratios(self.split_ratios)
         shared = sorted(set(query) & set(answer))
-        if self.family == "classification" and answer:
-            raise ConfigError("a classification task has no --answer views (the class is)")
-        if self.family == "mcq":
-            if not answer:
-                raise ConfigError("an mcq task needs --answer views")
-            self.mcq_rules()  # checks options, mode, tolerances
-            leaks = leaking(query + answer)
-            if leaks and not self.allow_leaking_views:
-                raise ConfigError(
-                    f"views {leaks} carry the spoken words (raw audio); multiple-choice audio "
-                    "is always blurred: use audio_blur / face_stills, or allow leaking views"
-                )
-        if self.family == "generation":
-            generation.check_target(answer)
+        task_family(self.family).check_request(self)
         if shared:
             raise ConfigError(f"query and answer share {shared}: the answer would be given away")
         if self.name is not None:
             check_task_name(self.name)
         if self.min_confidence is not None:
-            if self.family == "generation":
-                raise ConfigError(
-                    "--min-confidence filters labelled cue groups: it applies to "
-                    "classification and mcq tasks, not generation"
-                )
             value = self.min_confidence
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"--min-confidence must be a number, got {value!r}")
@@ -141,13 +122,8 @@ class TaskRequest:
         """The given name, else one made from the family and views."""
         if self.name:
             return self.name
-        query = views_label(self.query_views)
-        if self.family == "classification":
-            return f"cls-{query}"
-        answer = views_label(self.answer_views)
-        if self.family == "mcq":
-            return f"mcq-{query}-to-{answer}"
-        return f"gen-{answer}-from-{query}"
+        answer = views_label(self.answer_views) if self.answer_views else ""
+        return task_family(self.family).default_name(views_label(self.query_views), answer)
 
     def mcq_rules(self) -> McqRules:
         return McqRules(

@@ -263,16 +263,47 @@ def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -
     for column, expected in view_columns(cues, request.query_views, rows, "query").items():
         check.same_column(items, column, expected)
 
-    media_rows = rows
-    if request.family == "classification":
-        _check_classification(cues, items, rows, check)
-    elif request.family == "mcq":
-        media_rows = _check_mcq(cues, spec, request, splits, items, rows, check)
-    else:
-        _check_generation(cues, items, rows, request.answer_views[0], check)
+    media_rows = task_family(request.family).check_items(
+        ItemCheck(cues, spec, request, splits, items, rows, check)
+    )
     if check_media:
         _media_check(cues, request_views(request), media_rows, check)
     return report
+
+
+@dataclass(frozen=True)
+class ItemCheck:
+    """What a family re-checks of its items (``TaskFamily.check_items``): the cue table
+    (confident labels only), the spec as written, the request it states, the splits, the
+    items of every split, each item's row in the cue table and the checker to report to."""
+
+    cues: CueTable
+    spec: dict[str, Any]
+    request: TaskRequest
+    splits: SplitAssignment
+    items: pa.Table
+    rows: Codes
+    check: _Checker
+
+
+def check_classification_items(context: ItemCheck) -> Codes:
+    """Classification items: every labelled cue group, its label and class group."""
+    _check_classification(context.cues, context.items, context.rows, context.check)
+    return context.rows
+
+
+def check_mcq_items(context: ItemCheck) -> Codes:
+    """MCQ items: options, distractor rules, length cut, answer positions; returns the
+    rows of every option (their media is checked too)."""
+    c = context
+    return _check_mcq(c.cues, c.spec, c.request, c.splits, c.items, c.rows, c.check)
+
+
+def check_generation_items(context: ItemCheck) -> Codes:
+    """Generation items: every cue group with a non-empty target, its dimensions."""
+    c = context
+    _check_generation(c.cues, c.items, c.rows, c.request.answer_views[0], c.check)
+    return c.rows
 
 
 def _check_classification(cues: CueTable, items: pa.Table, rows: Codes, check: _Checker) -> None:
