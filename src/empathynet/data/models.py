@@ -301,23 +301,17 @@ class CueGroup(_Record):
     def from_dict(cls: type[C], values: dict[str, Any], *, strict: bool = False) -> C:
         """A record from a flat row (manifest columns); columns it does not know go to
         ``custom`` (``strict``: they are an error, for rows the build makes)."""
-        own = {f.name for f in dataclasses.fields(cls)} - set(CUE_PARTS) - {"custom"}
         kwargs: dict[str, Any] = {}
-        used: set[str] = set()
         for part, (kind, columns) in CUE_PARTS.items():
-            flat = {name: values[column] for name, column in columns.items() if column in values}
-            used.update(c for c in columns.values() if c in values)
-            if part == "face" and flat.get("boxes") is not None:
-                flat["boxes"] = [b if isinstance(b, dict) else b.to_dict() for b in flat["boxes"]]
-            kwargs[part] = _part_from_dict(kind, flat)
-        for name in own:
+            kwargs[part] = _part_from_row(kind, columns, values)
+        for name in _own_fields(cls):
             if name in values:
                 value = values[name]
                 kwargs[name] = tuple(value) if isinstance(value, list) else value
-                used.add(name)
-        custom = {k: v for k, v in values.items() if k not in used}
-        custom.update(values.get("custom") or {})
-        custom.pop("custom", None)
+        known = _known_columns(cls)
+        custom = {k: v for k, v in values.items() if k not in known}
+        if "custom" in custom:
+            custom.update(custom.pop("custom") or {})
         if strict and custom:
             raise ValueError(f"not cue columns: {', '.join(sorted(custom))}")
         return cls(**kwargs, custom=custom)
@@ -331,17 +325,54 @@ class CueGroup(_Record):
         return type(self).from_dict({**self.to_dict(), **columns})
 
 
-def _part_from_dict(kind: type[P], values: dict[str, Any]) -> P:
+# Per record class, computed once: from_dict runs once per manifest row.
+_OWN_FIELDS: dict[type, tuple[str, ...]] = {}
+_KNOWN_COLUMNS: dict[type, frozenset[str]] = {}
+_TUPLE_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _own_fields(cls: type[CueGroup]) -> tuple[str, ...]:
+    """The fields of a cue record that are manifest columns themselves (not parts)."""
+    if cls not in _OWN_FIELDS:
+        _OWN_FIELDS[cls] = tuple(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.name not in CUE_PARTS and f.name != "custom"
+        )
+    return _OWN_FIELDS[cls]
+
+
+def _known_columns(cls: type[CueGroup]) -> frozenset[str]:
+    """Every column name a cue record of ``cls`` takes from a row."""
+    if cls not in _KNOWN_COLUMNS:
+        parts = {c for _, columns in CUE_PARTS.values() for c in columns.values()}
+        _KNOWN_COLUMNS[cls] = frozenset({*parts, *_own_fields(cls)})
+    return _KNOWN_COLUMNS[cls]
+
+
+def _tuple_fields(kind: type[_Record]) -> frozenset[str]:
+    """The fields of a part whose empty value is ``()`` (a null column keeps it)."""
+    if kind not in _TUPLE_FIELDS:
+        fields = dataclasses.fields(kind)  # type: ignore[arg-type]
+        _TUPLE_FIELDS[kind] = frozenset(f.name for f in fields if f.default == ())
+    return _TUPLE_FIELDS[kind]
+
+
+def _part_from_row(kind: type[P], columns: dict[str, str], values: dict[str, Any]) -> P:
+    tuples = _tuple_fields(kind)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(kind):  # type: ignore[arg-type]
-        if f.name not in values or (values[f.name] is None and f.default == ()):
+    for name, column in columns.items():
+        if column not in values:
             continue
-        value = values[f.name]
-        if f.name == "boxes":
-            value = tuple(FaceBox.from_dict(v) for v in value)
+        value = values[column]
+        if value is None:
+            if name in tuples:
+                continue
+        elif name == "boxes":
+            value = tuple(b if isinstance(b, FaceBox) else FaceBox.from_dict(b) for b in value)
         elif isinstance(value, list):
             value = tuple(value)
-        kwargs[f.name] = value
+        kwargs[name] = value
     return kind(**kwargs)
 
 
