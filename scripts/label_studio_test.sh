@@ -4,7 +4,7 @@
 # present), starts it on 127.0.0.1, round-trips a small dataset through its API, stops it.
 # Usage: bash scripts/label_studio_test.sh [extra pytest arguments]
 set -euo pipefail
-. "$(dirname "$0")/_venv.sh" "dev,asr,embed,hf,demo"
+. "$(dirname "$0")/_venv.sh" "dev,asr,embed,hf,demo,export"
 venv=${EMPATHYNET_LABEL_STUDIO_VENV:-$HOME/.cache/empathynet/label-studio-venv}
 if [ ! -x "$venv/bin/label-studio" ]; then
   echo "installing label-studio 1.23 into $venv (about a minute and a half) ..." >&2

@@ -46,6 +46,8 @@ def test_filters_and_columns(synthetic: SyntheticDataset) -> None:
     assert len(joyful) == sum(1 for row in truth if row["label"] == "joy")
     slim = next(dataset.cues(columns=["label"]))
     assert slim.label is not None and slim.media.still_paths == () and slim.text
+    stills = next(dataset.cues(columns=["still_paths"]))  # a column of a part
+    assert len(stills.media.still_paths) == 5 and stills.media.audio_blur_path is None
     with pytest.raises(ConfigError, match="no cue column colour"):
         next(dataset.cues(columns=["colour"]))
     with pytest.raises(ConfigError, match="status must be"):

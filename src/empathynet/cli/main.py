@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     from empathynet.cli import classes as classes_cmd
     from empathynet.cli import demo as demo_cmd
     from empathynet.cli import evaluate as evaluate_cmd
+    from empathynet.cli import export as export_cmd
     from empathynet.cli import labels as labels_cmd
     from empathynet.cli import leaderboard as leaderboard_cmd
     from empathynet.cli import report as report_cmd
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.add_parser(commands)
     leaderboard_cmd.add_parser(commands)
     report_cmd.add_parser(commands)
+    export_cmd.add_parser(commands)
     demo_cmd.add_parser(commands)
     return parser
 

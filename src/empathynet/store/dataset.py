@@ -16,7 +16,6 @@ refused with ``PathEscapeError``).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,7 +131,7 @@ class Dataset:
         if status is not None and status not in CUE_STATUSES:
             raise ConfigError(f"status must be one of {list(CUE_STATUSES)} or None: {status!r}")
         wanted = None if columns is None else list(dict.fromkeys([*_ALWAYS, *columns]))
-        known = {f.name for f in dataclasses.fields(CueGroup)}
+        known = set(CueGroup.column_names())
         if wanted is not None and (unknown := [c for c in wanted if c not in known]):
             raise ConfigError(f"no cue column {', '.join(unknown)}")
         wanted_sources = None if sources is None else set(sources)
