@@ -146,7 +146,9 @@ def evaluate_model(
         task = opened.task(name)
         label = model if isinstance(model, str) else type(model).__name__
         if isinstance(model, str):
-            rows = _baseline_rows(opened.root, name, model, split, seed)
+            from empathynet.evaluate.baselines.run import fit_and_predict
+
+            rows = fit_and_predict(opened.root, name, model, split=split, seed=seed).rows
         else:
             _method(model, task.family, name)  # before training it
             fit = getattr(model, "fit", None)
@@ -166,17 +168,6 @@ def evaluate_model(
             write_results(opened.root, results)
         out[name] = results.to_dict()
     return out
-
-
-def _baseline_rows(root: Path, task: str, model: str, split: str, seed: int) -> list[Any]:
-    from empathynet.evaluate.baselines import BASELINES, load_task_split
-    from empathynet.tasks.spec import read_spec
-
-    kind = BASELINES.get(model)
-    kind.check(read_spec(root, task))
-    baseline = kind(seed)
-    baseline.fit(load_task_split(root, task, "train"))
-    return list(baseline.predict(load_task_split(root, task, split)))
 
 
 __all__ = [

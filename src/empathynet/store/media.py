@@ -22,13 +22,19 @@ Image = npt.NDArray[np.uint8]
 
 
 def load_audio(
-    root: Path, relative: str, shown_ms: int | None = None
+    root: Path, relative: str, shown_ms: int | None = None, *, mono: bool = False
 ) -> tuple[npt.NDArray[np.float32], int]:
     """``(samples, sample_rate)`` of a WAV file: float32 in [-1, 1), ``(n,)`` for mono,
-    ``(n, channels)`` otherwise; only its first ``shown_ms`` when given."""
-    from empathynet.media.audio import read_wav
+    ``(n, channels)`` otherwise (``mono``: channels averaged, always ``(n,)``); only its
+    first ``shown_ms`` when given."""
+    from empathynet.media.audio import read_wav, read_wav_mono
 
-    samples, rate = read_wav(safe_join(root, relative))
+    path = safe_join(root, relative)
+    if mono:
+        averaged, rate = read_wav_mono(path)
+        samples: npt.NDArray[np.float32] = averaged.astype(np.float32)
+    else:
+        samples, rate = read_wav(path)
     if shown_ms is not None:
         samples = samples[: shown_ms * rate // 1000]
     return samples, rate

@@ -95,9 +95,7 @@ def load_view(
     if value is None:
         return None, None
     if view in AUDIO_VIEWS:
-        samples, rate = load_audio(root, str(value), shown_ms)
-        mono = samples.mean(axis=1) if samples.ndim == 2 else samples
-        return np.asarray(mono, dtype=np.float32), rate
+        return load_audio(root, str(value), shown_ms, mono=True)
     if view in IMAGE_VIEWS:
         return np.stack(load_images(root, [str(v) for v in value])), None
     if view in CLIP_VIEWS:

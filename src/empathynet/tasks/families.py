@@ -17,6 +17,7 @@ import numpy.typing as npt
 from empathynet.errors import ConfigError
 from empathynet.registry import Registry
 from empathynet.tasks import classification, generation, mcq
+from empathynet.tasks.spec import FAMILIES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -261,8 +262,7 @@ def task_family(name: str) -> TaskFamily:
 
 def family_names() -> tuple[str, ...]:
     """Every registered family, built-in ones first."""
-    built_in = ("classification", "mcq", "generation")
-    return (*built_in, *(n for n in TASK_FAMILIES.names() if n not in built_in))
+    return (*FAMILIES, *(n for n in TASK_FAMILIES.names() if n not in FAMILIES))
 
 
 __all__ = [

@@ -288,25 +288,7 @@ class ItemCheck:
 
 def check_classification_items(context: ItemCheck) -> Codes:
     """Classification items: every labelled cue group, its label and class group."""
-    _check_classification(context.cues, context.items, context.rows, context.check)
-    return context.rows
-
-
-def check_mcq_items(context: ItemCheck) -> Codes:
-    """MCQ items: options, distractor rules, length cut, answer positions; returns the
-    rows of every option (their media is checked too)."""
-    c = context
-    return _check_mcq(c.cues, c.spec, c.request, c.splits, c.items, c.rows, c.check)
-
-
-def check_generation_items(context: ItemCheck) -> Codes:
-    """Generation items: every cue group with a non-empty target, its dimensions."""
-    c = context
-    _check_generation(c.cues, c.items, c.rows, c.request.answer_views[0], c.check)
-    return c.rows
-
-
-def _check_classification(cues: CueTable, items: pa.Table, rows: Codes, check: _Checker) -> None:
+    cues, items, rows, check = context.cues, context.items, context.rows, context.check
     labelled = np.flatnonzero(cues.class_code >= 0)
     check.require(
         "every labelled cue group is an item",
@@ -318,11 +300,13 @@ def _check_classification(cues: CueTable, items: pa.Table, rows: Codes, check: _
     groups = class_group_names(cues)
     check.same_column(items, "class_group", pa.array(groups[cues.class_code[rows]], pa.string()))
     check.same_column(items, "agreement", take(cues, "agreement", rows))
+    return rows
 
 
-def _check_generation(
-    cues: CueTable, items: pa.Table, rows: Codes, target: str, check: _Checker
-) -> None:
+def check_generation_items(context: ItemCheck) -> Codes:
+    """Generation items: every cue group with a non-empty target, its dimensions."""
+    cues, items, rows, check = context.cues, context.items, context.rows, context.check
+    target = context.request.answer_views[0]
     everyone = np.arange(cues.rows, dtype=np.int64)
     dims = generation.target_dims(target, cues, everyone)
     expected = everyone[dims > 0]
@@ -334,17 +318,14 @@ def _check_generation(
     for column, expected in view_columns(cues, (target,), rows, "target").items():
         check.same_column(items, column, expected)
     check.same_column(items, "target_dims", pa.array(dims[rows], pa.int64()))
+    return rows
 
 
-def _check_mcq(
-    cues: CueTable,
-    spec: dict[str, Any],
-    request: TaskRequest,
-    splits: SplitAssignment,
-    items: pa.Table,
-    rows: Codes,
-    check: _Checker,
-) -> Codes:
+def check_mcq_items(context: ItemCheck) -> Codes:
+    """MCQ items: options, distractor rules, length cut, answer positions; returns the
+    rows of every option (their media is checked too)."""
+    cues, spec, request, splits = context.cues, context.spec, context.request, context.splits
+    items, rows, check = context.items, context.rows, context.check
     rules = request.mcq_rules()
     n_options = rules.options
     option_ids = items.column("option_cue_ids").combine_chunks()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from empathynet.evaluate.baselines.base import BASELINES, Row, load_task_split
+from empathynet.evaluate.baselines.base import BASELINES, Baseline, Row, TaskData, load_task_split
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.layout import require_dataset
 from empathynet.store.lock import writes_dataset
@@ -81,6 +81,35 @@ class BaselineRun:
         return out
 
 
+@dataclass
+class FittedBaseline:
+    """A baseline trained on a task's train split and its predictions for one split."""
+
+    spec: TaskSpec
+    train: TaskData
+    data: TaskData  #: the predicted split
+    baseline: Baseline
+    rows: list[Row]  #: empty when the split has no items (the model is then not trained)
+
+
+def fit_and_predict(
+    dataset: str | Path, task: str, model: str, *, split: str = "test", seed: int = 0
+) -> FittedBaseline:
+    """Train baseline ``model`` on ``task``'s train split and predict ``split`` (in
+    memory; ``run_baseline`` writes and scores them, ``empathynet.evaluate`` scores them)."""
+    spec = read_spec(dataset, task)
+    kind = BASELINES.get(model)
+    kind.check(spec)
+    data = load_task_split(dataset, task, split)
+    train = data if split == "train" else load_task_split(dataset, task, "train")
+    baseline = kind(seed)
+    rows: list[Row] = []
+    if len(data):
+        baseline.fit(train)
+        rows = list(baseline.predict(data))
+    return FittedBaseline(spec, train, data, baseline, rows)
+
+
 @writes_dataset
 def run_baseline(
     dataset: str | Path,
@@ -96,18 +125,16 @@ def run_baseline(
     empty prediction file and no score; the run says so in its notes.
     """
     started = time.perf_counter()
-    spec = read_spec(dataset, task)
-    kind = BASELINES.get(model)
-    kind.check(spec)
-    data = load_task_split(dataset, task, split)
-    train = data if split == "train" else load_task_split(dataset, task, "train")
-    baseline = kind(seed)
+    fitted = fit_and_predict(dataset, task, model, split=split, seed=seed)
+    spec, train, data, baseline, rows = (
+        fitted.spec,
+        fitted.train,
+        fitted.data,
+        fitted.baseline,
+        fitted.rows,
+    )
     notes: list[str] = []
-    rows: list[Row] = []
-    if len(data):
-        baseline.fit(train)
-        rows = baseline.predict(data)
-    else:
+    if not len(data):
         dropped = ", ".join(f"{k} {v}" for k, v in spec.dropped.items() if v)
         notes.append(
             f"the {split} split has no items (dropped: {dropped or 'none'}): nothing to score"
