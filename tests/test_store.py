@@ -186,3 +186,39 @@ def test_a_closed_map_leaves_no_pool_for_the_exit_hook() -> None:
 def test_local_engine_refuses_zero_workers() -> None:
     with pytest.raises(ValueError):
         LocalEngine(0)
+
+
+def test_an_export_killed_part_way_is_ours_when_run_again(tmp_path: Path) -> None:
+    """exporting() marks the files before writing them: after a kill -9 part-way, the
+    same export runs again; a failed export leaves no empty folder; a user's files stay
+    refused, named in one short line."""
+    from empathynet.errors import ConfigError
+    from empathynet.store.outputs import MARKER, exported_files, exporting
+
+    out = tmp_path / "export"
+    names = [f"media/{i}.jpg" for i in range(10)] + ["index.json"]
+    with pytest.raises(RuntimeError), exporting(out, names, "test", overwrite=False):
+        raise RuntimeError("a bad media file before anything was written")
+    assert not out.exists()
+
+    killed = exporting(out, names, "test", overwrite=False)
+    killed.__enter__()  # then killed after four files: the context never exits
+    (out / "media").mkdir()
+    for name in names[:4]:
+        (out / name).write_bytes(b"x")
+    assert set(names) <= exported_files(out)
+    with exporting(out, names[1:], "test", overwrite=False):  # one file fewer
+        for name in names[1:]:
+            (out / name).write_bytes(b"y")
+    assert not (out / names[0]).exists() and exported_files(out) == set(names[1:])
+    assert (out / MARKER).is_file()
+
+    foreign = tmp_path / "foreign"
+    (foreign / "media").mkdir(parents=True)
+    for name in names:
+        (foreign / name).write_bytes(b"mine")
+    with pytest.raises(ConfigError) as caught, exporting(foreign, names, "t", overwrite=False):
+        pass
+    message = str(caught.value)
+    assert "and 8 more that no EmpathyNet export wrote" in message and len(message) < 300
+    assert all((foreign / name).read_bytes() == b"mine" for name in names)

@@ -3,15 +3,12 @@ metadata (source, time range, labels), and the bookkeeping of the files it wrote
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from empathynet.errors import DatasetError
 from empathynet.store.dataset import Cue, Dataset, open_dataset
 from empathynet.store.layout import safe_join
-from empathynet.store.outputs import MARKER
 
 
 def as_dataset(dataset: str | Path | Dataset) -> Dataset:
@@ -96,34 +93,9 @@ def media_bytes(dataset: Dataset, cue: Cue, relative: str) -> bytes:
         ) from None
 
 
-def exported_files(out: Path) -> set[str]:
-    """The files an earlier export wrote into ``out`` (its marker), if any."""
-    try:
-        files = json.loads((out / MARKER).read_text(encoding="utf-8")).get("files", [])
-    except (OSError, ValueError, AttributeError):
-        return set()
-    return {str(name) for name in files} if isinstance(files, list) else set()
-
-
-def remove_stale(out: Path, earlier: Iterable[str], written: Iterable[str]) -> None:
-    """Delete the files an earlier export wrote into ``out`` that this one did not (a
-    shard or a task fewer): only files the marker lists, never a user's."""
-    keep = set(written)
-    for name in sorted(set(earlier) - keep):
-        path = out / name
-        if path.is_file() and out.resolve() in path.resolve().parents:
-            path.unlink()
-            parent = path.parent
-            while parent != out and parent.is_dir() and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
-
-
 __all__ = [
     "CueMetadata",
     "accepted_cues",
     "as_dataset",
-    "exported_files",
     "media_bytes",
-    "remove_stale",
 ]

@@ -55,7 +55,7 @@ from empathynet.store.atomic import (
 )
 from empathynet.store.dataset import Cue, Dataset, open_dataset
 from empathynet.store.hashing import file_sha256
-from empathynet.store.outputs import MARKER, check_export_folder, mark_export_folder
+from empathynet.store.outputs import exporting
 
 FORMAT = "croissant"
 JSONLD_NAME = "croissant.json"
@@ -430,57 +430,40 @@ def export_croissant(
     media = sorted(set(media))
     tables = [CUE_TABLE, SOURCE_TABLE, MEDIA_TABLE]
     names = [JSONLD_NAME, CARD_NAME, *tables, *media]
-    check_export_folder(out, names, overwrite=overwrite)
-    out.mkdir(parents=True, exist_ok=True)
-    _remove_stale(out, set(names))
-    sizes: list[int] = []
-    hashes: list[str] = []
-    for relative in media:
-        source = _inside(opened.root, relative)
-        target = out / relative
-        if not target.resolve().is_relative_to(out.resolve()):
-            raise PathEscapeError(f"media path {relative!r} leaves the export folder", out)
-        _place(source, target)
-        sizes.append(target.stat().st_size)
-        hashes.append(file_sha256(target))
-    schema = pa.schema(
-        [
-            (name, pa.int64() if kind == "sc:Integer" else pa.string())
-            for name, (kind, _) in CUE_FIELDS.items()
+    with exporting(out, names, FORMAT, overwrite=overwrite):
+        sizes: list[int] = []
+        hashes: list[str] = []
+        for relative in media:
+            source = _inside(opened.root, relative)
+            target = out / relative
+            if not target.resolve().is_relative_to(out.resolve()):
+                raise PathEscapeError(f"media path {relative!r} leaves the export folder", out)
+            _place(source, target)
+            sizes.append(target.stat().st_size)
+            hashes.append(file_sha256(target))
+        schema = pa.schema(
+            [
+                (name, pa.int64() if kind == "sc:Integer" else pa.string())
+                for name, (kind, _) in CUE_FIELDS.items()
+            ]
+        )
+        atomic_write_table(out / CUE_TABLE, pa.table(columns, schema=schema))
+        atomic_write_table(out / SOURCE_TABLE, _source_table(facts))
+        atomic_write_table(
+            out / MEDIA_TABLE,
+            pa.table({"path": media, "bytes": pa.array(sizes, pa.int64()), "sha256": hashes}),
+        )
+        card = render_card(facts)
+        atomic_write_bytes(out / CARD_NAME, card.encode("utf-8"))
+        used_sets = [
+            set_id
+            for set_id, (pattern, _, _) in MEDIA_SETS.items()
+            if any(fnmatch(PurePosixPath(p).name, PurePosixPath(pattern).name) for p in media)
         ]
-    )
-    atomic_write_table(out / CUE_TABLE, pa.table(columns, schema=schema))
-    atomic_write_table(out / SOURCE_TABLE, _source_table(facts))
-    atomic_write_table(
-        out / MEDIA_TABLE,
-        pa.table({"path": media, "bytes": pa.array(sizes, pa.int64()), "sha256": hashes}),
-    )
-    card = render_card(facts)
-    atomic_write_bytes(out / CARD_NAME, card.encode("utf-8"))
-    used_sets = [
-        set_id
-        for set_id, (pattern, _, _) in MEDIA_SETS.items()
-        if any(fnmatch(PurePosixPath(p).name, PurePosixPath(pattern).name) for p in media)
-    ]
-    document = _jsonld(out, facts, card, len(columns["cue_id"]), used_sets)
-    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
-    atomic_write_bytes(out / JSONLD_NAME, text.encode("utf-8"))
-    mark_export_folder(out, names, FORMAT)
+        document = _jsonld(out, facts, card, len(columns["cue_id"]), used_sets)
+        text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+        atomic_write_bytes(out / JSONLD_NAME, text.encode("utf-8"))
     return ExportSummary(FORMAT, out, tuple(sorted(names)), len(columns["cue_id"]))
-
-
-def _remove_stale(out: Path, names: set[str]) -> None:
-    """Remove the files an earlier export listed in the marker that this one does not
-    write (e.g. media of a cue group rejected since), so the FileSets match the tables."""
-    try:
-        earlier = json.loads((out / MARKER).read_text(encoding="utf-8")).get("files", [])
-    except (OSError, ValueError, AttributeError):
-        return
-    root = out.resolve()
-    for name in earlier:
-        path = (out / str(name)).resolve()
-        if str(name) not in names and path.is_relative_to(root) and path.is_file():
-            path.unlink()
 
 
 def _labels_of(dataset: Dataset) -> dict[str, str]:

@@ -44,14 +44,12 @@ from empathynet.export.common import (
     CueMetadata,
     accepted_cues,
     as_dataset,
-    exported_files,
     media_bytes,
-    remove_stale,
 )
 from empathynet.export.summary import ExportSummary
 from empathynet.store.atomic import atomic_write_bytes, atomic_write_with
 from empathynet.store.dataset import Cue, Dataset
-from empathynet.store.outputs import check_export_folder, mark_export_folder
+from empathynet.store.outputs import exporting
 from empathynet.tasks.access import CLIP_VIEWS, TaskSplit
 from empathynet.tasks.splits import SPLITS
 
@@ -266,30 +264,27 @@ def export_hf(
     configs.update({name: [s.name for s in found] for name, found in splits.items() if found})
     files = [data_file(c, s) for c, splits in configs.items() for s in splits]
     folder = Path(out)
-    check_export_folder(folder, [*files, "README.md"], overwrite=overwrite)
-    earlier = exported_files(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-
-    samples = 0
-    if cues:
-        schema = cue_features(datasets).arrow_schema
-        samples += _write_parquet(
-            folder / data_file(CUE_CONFIG, "train"),
-            schema,
-            (
-                pa.Table.from_pydict(columns, schema=schema)
-                for columns in _cue_rows(opened, cues, CueMetadata(opened))
-            ),
-        )
-    for name, found in splits.items():
-        for split in found:
-            task_schema, batches = _task_batches(split, datasets)
-            samples += _write_parquet(folder / data_file(name, split.name), task_schema, batches)
-    card = dataset_card(opened.root)
-    atomic_write_bytes(folder / "README.md", readme(configs, card, opened.name).encode("utf-8"))
     written = [*files, "README.md"]
-    remove_stale(folder, earlier, written)
-    mark_export_folder(folder, written, FORMAT)
+    with exporting(folder, written, FORMAT, overwrite=overwrite):
+        samples = 0
+        if cues:
+            schema = cue_features(datasets).arrow_schema
+            samples += _write_parquet(
+                folder / data_file(CUE_CONFIG, "train"),
+                schema,
+                (
+                    pa.Table.from_pydict(columns, schema=schema)
+                    for columns in _cue_rows(opened, cues, CueMetadata(opened))
+                ),
+            )
+        for name, found in splits.items():
+            for split in found:
+                task_schema, batches = _task_batches(split, datasets)
+                samples += _write_parquet(
+                    folder / data_file(name, split.name), task_schema, batches
+                )
+        card = dataset_card(opened.root)
+        atomic_write_bytes(folder / "README.md", readme(configs, card, opened.name).encode("utf-8"))
     return ExportSummary(format=FORMAT, out=folder, files=tuple(sorted(written)), samples=samples)
 
 

@@ -38,14 +38,12 @@ from empathynet.export.common import (
     CueMetadata,
     accepted_cues,
     as_dataset,
-    exported_files,
     media_bytes,
-    remove_stale,
 )
 from empathynet.export.summary import ExportSummary
 from empathynet.store.atomic import sync_file
 from empathynet.store.dataset import Cue, Dataset
-from empathynet.store.outputs import check_export_folder, mark_export_folder
+from empathynet.store.outputs import exporting
 
 #: The shards' names (``%`` the shard number).
 SHARD_PATTERN = "empathynet-%06d.tar"
@@ -123,30 +121,28 @@ def export_webdataset(
     cues = accepted_cues(opened)
     shards = max(1, math.ceil(len(cues) / shard_size))
     names = [SHARD_PATTERN % number for number in range(shards)]
-    check_export_folder(folder, names, overwrite=overwrite)
-    earlier = exported_files(folder)
-    metadata = CueMetadata(opened)
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".empathynet-staging-", dir=folder))
-    try:
-        # mtime fixed: the same dataset gives the same shard bytes
-        with webdataset.ShardWriter(
-            str(staging / SHARD_PATTERN), maxcount=shard_size, verbose=0, encoder=False, mtime=0
-        ) as writer:
-            for cue in cues:
-                writer.write(
-                    cue_sample(opened, cue, metadata(cue), face_clip=face_clip, raw_audio=raw_audio)
-                )
-        written = sorted(p.name for p in staging.iterdir())
-        if written != names:  # pragma: no cover - ShardWriter's numbering changed
-            raise DatasetError(f"wrote shards {written}, expected {names}", staging)
-        for name in names:
-            sync_file(staging / name)
-            os.replace(staging / name, folder / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    remove_stale(folder, earlier, names)
-    mark_export_folder(folder, names, FORMAT)
+    with exporting(folder, names, FORMAT, overwrite=overwrite):
+        metadata = CueMetadata(opened)
+        staging = Path(tempfile.mkdtemp(prefix=".empathynet-staging-", dir=folder))
+        try:
+            # mtime fixed: the same dataset gives the same shard bytes
+            with webdataset.ShardWriter(
+                str(staging / SHARD_PATTERN), maxcount=shard_size, verbose=0, encoder=False, mtime=0
+            ) as writer:
+                for cue in cues:
+                    writer.write(
+                        cue_sample(
+                            opened, cue, metadata(cue), face_clip=face_clip, raw_audio=raw_audio
+                        )
+                    )
+            written = sorted(p.name for p in staging.iterdir())
+            if written != names:  # pragma: no cover - ShardWriter's numbering changed
+                raise DatasetError(f"wrote shards {written}, expected {names}", staging)
+            for name in names:
+                sync_file(staging / name)
+                os.replace(staging / name, folder / name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return ExportSummary(format=FORMAT, out=folder, files=tuple(names), samples=len(cues))
 
 

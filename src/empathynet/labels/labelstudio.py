@@ -69,7 +69,7 @@ from empathynet.labels.votes import (
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.layout import require_dataset
 from empathynet.store.lock import writes_dataset
-from empathynet.store.outputs import check_export_folder, mark_export_folder
+from empathynet.store.outputs import exporting
 
 #: Default prefix of media URLs: Label Studio's local-files serving, with
 #: ``LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT`` set to the dataset folder.
@@ -282,31 +282,34 @@ def export_label_studio(
     layout = require_dataset(dataset)
     root = layout.root
     out = Path(out)
-    check_export_folder(out, EXPORT_FILES, overwrite=overwrite)
-    taxonomy = dataset_taxonomy(root)
-    rows = accepted_cue_rows(root)
-    prelabels = read_prelabels(root, taxonomy)
-    tasks = [_task(row, url_prefix, raw_audio, prelabels.get(row["cue_id"], [])) for row in rows]
-    predictions = sum(len(task.get("predictions", [])) for task in tasks)
-    config = label_studio_config(taxonomy, raw_audio=raw_audio)
-    guide = _GUIDE.format(
-        name=root.resolve().name,
-        root=root.resolve(),
-        tasks=len(tasks),
-        url_prefix=url_prefix,
-        predictions_note=(
-            f", with {predictions} machine pre-labels shown as predictions" if predictions else ""
-        ),
-        raw_note=" (the raw, unblurred voice included, as asked)" if raw_audio else "",
-    )
-    files = {
-        out / "config.xml": config.encode("utf-8"),
-        out / "tasks.json": (json.dumps(tasks, indent=1, ensure_ascii=False) + "\n").encode(),
-        out / "README.md": guide.encode("utf-8"),
-    }
-    for path, content in files.items():
-        atomic_write_bytes(path, content)
-    mark_export_folder(out, EXPORT_FILES, "label-studio")
+    with exporting(out, EXPORT_FILES, "label-studio", overwrite=overwrite):
+        taxonomy = dataset_taxonomy(root)
+        rows = accepted_cue_rows(root)
+        prelabels = read_prelabels(root, taxonomy)
+        tasks = [
+            _task(row, url_prefix, raw_audio, prelabels.get(row["cue_id"], [])) for row in rows
+        ]
+        predictions = sum(len(task.get("predictions", [])) for task in tasks)
+        config = label_studio_config(taxonomy, raw_audio=raw_audio)
+        guide = _GUIDE.format(
+            name=root.resolve().name,
+            root=root.resolve(),
+            tasks=len(tasks),
+            url_prefix=url_prefix,
+            predictions_note=(
+                f", with {predictions} machine pre-labels shown as predictions"
+                if predictions
+                else ""
+            ),
+            raw_note=" (the raw, unblurred voice included, as asked)" if raw_audio else "",
+        )
+        files = {
+            out / "config.xml": config.encode("utf-8"),
+            out / "tasks.json": (json.dumps(tasks, indent=1, ensure_ascii=False) + "\n").encode(),
+            out / "README.md": guide.encode("utf-8"),
+        }
+        for path, content in files.items():
+            atomic_write_bytes(path, content)
     return ExportResult(
         format="label-studio",
         out=str(out),

@@ -9,8 +9,10 @@ user asks with ``overwrite``.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from empathynet.errors import ConfigError
@@ -20,6 +22,19 @@ from empathynet.store.atomic import atomic_write_bytes
 MARKER = ".empathynet-export.json"
 
 
+#: Names of clashing files a message shows (the rest are counted).
+_SHOWN = 3
+
+
+def exported_files(folder: Path) -> set[str]:
+    """The files the marker in ``folder`` says an export wrote (empty without one)."""
+    try:
+        files = json.loads((folder / MARKER).read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {str(name) for name in files} if isinstance(files, list) else set()
+
+
 def check_export_folder(folder: Path, names: Sequence[str], *, overwrite: bool) -> None:
     """``ConfigError`` (one line) when writing ``names`` into ``folder`` would replace a
     file no export wrote there, or when ``folder`` is a file."""
@@ -27,26 +42,62 @@ def check_export_folder(folder: Path, names: Sequence[str], *, overwrite: bool) 
         raise ConfigError("is a file, not a folder: --out needs a folder", folder)
     if overwrite or not folder.is_dir():
         return
-    ours: set[str] = set()
-    marker = folder / MARKER
-    if marker.is_file():
-        try:
-            ours = set(json.loads(marker.read_text(encoding="utf-8")).get("files", []))
-        except (OSError, ValueError, AttributeError):
-            ours = set()
+    ours = exported_files(folder)
     clashes = [name for name in names if (folder / name).exists() and name not in ours]
     if clashes:
+        shown = ", ".join(clashes[:_SHOWN])
+        more = f" and {len(clashes) - _SHOWN} more" if len(clashes) > _SHOWN else ""
         raise ConfigError(
-            f"holds {', '.join(clashes)} that no EmpathyNet export wrote: give --out a new "
+            f"holds {shown}{more} that no EmpathyNet export wrote: give --out a new "
             "or empty folder, or --overwrite to replace them",
             folder,
         )
 
 
-def mark_export_folder(folder: Path, names: Sequence[str], kind: str) -> None:
+def mark_export_folder(folder: Path, names: Iterable[str], kind: str) -> None:
     """Record that an export of ``kind`` wrote ``names`` into ``folder``."""
     text = json.dumps({"export": kind, "files": sorted(names)}, indent=1) + "\n"
     atomic_write_bytes(folder / MARKER, text.encode("utf-8"))
+
+
+@contextmanager
+def exporting(folder: Path, names: Sequence[str], kind: str, *, overwrite: bool) -> Iterator[None]:
+    """Write an export of ``names`` into ``folder`` (the ``with`` body writes them).
+
+    Checks ``folder`` first (``check_export_folder``). ``names`` are marked as this
+    export's before any is written, so an export killed part-way is recognised as ours
+    when run again. At the end, what the earlier export wrote and this one did not is
+    deleted (only files its marker listed: never a user's) and exactly ``names`` stay
+    marked. When the body fails, the marker keeps only the files of either export that
+    exist; a folder the export created and left empty is removed.
+    """
+    check_export_folder(folder, names, overwrite=overwrite)
+    existed = folder.exists()
+    earlier = exported_files(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    mark_export_folder(folder, earlier | set(names), kind)
+    try:
+        yield
+    except BaseException:
+        present = {n for n in earlier | set(names) if (folder / n).is_file()}
+        if present or existed:
+            mark_export_folder(folder, present, kind)
+        else:
+            (folder / MARKER).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+        raise
+    keep = set(names)
+    root = folder.resolve()
+    for name in sorted(earlier - keep):
+        path = (folder / name).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            path.unlink()
+            parent = path.parent
+            while parent != root and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+    mark_export_folder(folder, keep, kind)
 
 
 def check_new_file(path: Path, *, overwrite: bool) -> None:
@@ -61,4 +112,11 @@ def check_new_file(path: Path, *, overwrite: bool) -> None:
         )
 
 
-__all__ = ["MARKER", "check_export_folder", "check_new_file", "mark_export_folder"]
+__all__ = [
+    "MARKER",
+    "check_export_folder",
+    "check_new_file",
+    "exported_files",
+    "exporting",
+    "mark_export_folder",
+]
