@@ -3,6 +3,7 @@ and the generated demo media, made once per session."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ import pytest
 
 if TYPE_CHECKING:
     from empathynet.demo import DemoClip
+    from empathynet.tasks.make import TaskRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (PROJECT_ROOT / ".." / "shared" / "data").resolve()
@@ -38,10 +40,10 @@ def demo_media(tmp_path_factory: pytest.TempPathFactory) -> list[DemoClip]:
     return generate_demo_media(tmp_path_factory.mktemp("demo") / "media")
 
 
-def write_small_task_dataset(root: Path) -> Path:
-    """48 synthetic cue groups with tiny real media and labels, and one task per family:
-    ``cls`` (text+audio_blur+stills), ``mcq`` (face_video -> audio_blur, 4 options, 40 %
-    test) and ``gen`` (stills -> audio_blur)."""
+def write_small_task_dataset(root: Path, requests: Sequence[TaskRequest] | None = None) -> Path:
+    """48 synthetic cue groups with tiny real media and labels, and the tasks of
+    ``requests``; by default one per family: ``cls`` (text+audio_blur+stills), ``mcq``
+    (face_video -> audio_blur, 4 options, 40 % test) and ``gen`` (stills -> audio_blur)."""
     from empathynet.tasks.make import TaskRequest, make_task
     from empathynet.testing.synthetic import write_synthetic_dataset
 
@@ -57,18 +59,20 @@ def write_small_task_dataset(root: Path) -> Path:
         labels_in_manifest=True,
         attributes_in_manifest=True,
     )
-    for request in (
-        TaskRequest(family="classification", query="text+audio_blur+stills", name="cls"),
-        TaskRequest(
-            family="mcq",
-            query="face_video",
-            answer="audio_blur",
-            name="mcq",
-            distractors="any",  # 48 cue groups: too few per speaker
-            duration_tolerance_pct=1000,
-            split_ratios=(0.5, 0.1, 0.4),
-        ),
-        TaskRequest(family="generation", query="stills", answer="audio_blur", name="gen"),
-    ):
+    if requests is None:
+        requests = (
+            TaskRequest(family="classification", query="text+audio_blur+stills", name="cls"),
+            TaskRequest(
+                family="mcq",
+                query="face_video",
+                answer="audio_blur",
+                name="mcq",
+                distractors="any",  # 48 cue groups: too few per speaker
+                duration_tolerance_pct=1000,
+                split_ratios=(0.5, 0.1, 0.4),
+            ),
+            TaskRequest(family="generation", query="stills", answer="audio_blur", name="gen"),
+        )
+    for request in requests:
         make_task(root, request)
     return root

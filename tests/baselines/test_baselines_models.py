@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from conftest import write_small_task_dataset
 from empathynet.cli.main import main
 from empathynet.errors import ConfigError
 from empathynet.evaluate import load_predictions
@@ -30,18 +31,6 @@ HAS_EMBED = importlib.util.find_spec("sentence_transformers") is not None and (
 def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """48 cue groups with tiny real media, labels and attributes in the manifest."""
     root = tmp_path_factory.mktemp("baselines") / "ds"
-    write_synthetic_dataset(
-        root,
-        cue_groups=48,
-        sources=8,
-        media=True,
-        min_ms=400,
-        max_ms=1000,
-        genders=("female",),
-        age_bands=("adult",),
-        labels_in_manifest=True,
-        attributes_in_manifest=True,
-    )
     requests = [
         TaskRequest(family="classification", query="text+audio_blur+stills", name="cls"),
         TaskRequest(
@@ -57,9 +46,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
         TaskRequest(family="generation", query="stills", answer="face_stills", name="gen-face"),
         TaskRequest(family="generation", query="stills", answer="audio_blur", name="gen-audio"),
     ]
-    for request in requests:
-        make_task(root, request)
-    return root
+    return write_small_task_dataset(root, requests)
 
 
 def model_names(root: Path, task: str) -> list[str]:
