@@ -18,10 +18,16 @@ from empathynet.store.layout import DatasetLayout
 BUILD_EXAMPLE = """example:
   empathynet build movies/ --out my-dataset --workers 2
   empathynet build film.mkv talk.mp4 --out my-dataset --config build.yaml
+  empathynet build --sources sources.csv --out my-dataset
+  empathynet build --recipe recipe.jsonl fetched/ --out rebuilt
 
 Videos pair with a sidecar subtitle file of the same name (film.srt, film.en.vtt, ...),
-else with their embedded subtitle stream. Re-running the same command resumes an
-interrupted build without duplicates.
+else with their embedded subtitle stream. A sources file (CSV or JSON Lines with the
+columns path,url,licence,title,speaker[,attribution,year,language]) lists videos and where
+they come from; yt-dlp's NAME.info.json beside a video is read too. --recipe rebuilds the
+cue groups, labels and tasks a recipe lists from the videos in the inputs (see
+empathynet recipe export and empathynet fetch); it exits with 1 when something differs.
+Re-running the same command resumes an interrupted build without duplicates.
 """
 
 INSPECT_EXAMPLE = """example:
@@ -41,10 +47,22 @@ def add_parsers(commands: Any) -> None:
         ),
         epilog=BUILD_EXAMPLE,
     )
-    build.add_argument("inputs", nargs="+", help="video files or folders")
+    build.add_argument("inputs", nargs="*", help="video files or folders")
     build.add_argument("--out", required=True, type=Path, help="dataset directory")
     build.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     build.add_argument("--config", type=Path, help="YAML file of build options")
+    build.add_argument(
+        "--sources",
+        type=Path,
+        metavar="FILE",
+        help="CSV or JSON Lines of path,url,licence,title,speaker: videos and their provenance",
+    )
+    build.add_argument(
+        "--recipe",
+        type=Path,
+        metavar="FILE",
+        help="rebuild what a recipe lists from the videos in the inputs (its options are used)",
+    )
     build.add_argument(
         "--full-clips", action="store_true", help="also encode full-frame clips (clip.mp4)"
     )
@@ -89,6 +107,10 @@ def load_config(path: Path | None, overrides: dict[str, dict[str, Any]]) -> Empa
 
 
 def run_build(args: argparse.Namespace) -> int:
+    if args.recipe is not None:
+        return run_recipe_build(args)
+    if not args.inputs and args.sources is None:
+        raise ConfigError("give video files or folders, or --sources FILE")
     overrides: dict[str, dict[str, Any]] = {}
     if args.full_clips:
         overrides.setdefault("extract", {})["full_clip"] = True
@@ -105,6 +127,7 @@ def run_build(args: argparse.Namespace) -> int:
             workers=args.workers,
             overwrite=args.overwrite,
             progress=not args.no_progress,
+            sources_file=args.sources,
         )
     except KeyboardInterrupt:
         print(
@@ -118,6 +141,48 @@ def run_build(args: argparse.Namespace) -> int:
         print("\n".join(summary.lines()))
         print(f"  report: {DatasetLayout(args.out).build_report}")
     return 0
+
+
+def run_recipe_build(args: argparse.Namespace) -> int:
+    from empathynet.recipes import build_from_recipe
+
+    given = [
+        flag
+        for flag, value in (
+            ("--config", args.config),
+            ("--sources", args.sources),
+            ("--detector", args.detector),
+            ("--full-clips", args.full_clips),
+            ("--overwrite", args.overwrite),
+        )
+        if value
+    ]
+    if given:
+        raise ConfigError(f"--recipe gives the build options and sources: drop {given[0]}")
+    if not args.inputs:
+        raise ConfigError("--recipe needs the folder of the videos (what empathynet fetch wrote)")
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    try:
+        result = build_from_recipe(
+            args.recipe,
+            args.inputs,
+            args.out,
+            workers=args.workers,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            "empathynet: interrupted; what was written is kept: run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print("\n".join(result.lines()))
+        print(f"  report: {DatasetLayout(args.out).reports_dir / 'recipe.json'}")
+    return 0 if result.exact else 1
 
 
 def run_inspect(args: argparse.Namespace) -> int:

@@ -32,8 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     from empathynet.cli import demo as demo_cmd
     from empathynet.cli import evaluate as evaluate_cmd
     from empathynet.cli import export as export_cmd
+    from empathynet.cli import fetch as fetch_cmd
     from empathynet.cli import labels as labels_cmd
     from empathynet.cli import leaderboard as leaderboard_cmd
+    from empathynet.cli import recipe as recipe_cmd
+    from empathynet.cli import remove as remove_cmd
     from empathynet.cli import report as report_cmd
     from empathynet.cli import tasks as tasks_cmd
     from empathynet.cli import utterances as utterances_cmd
@@ -58,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     leaderboard_cmd.add_parser(commands)
     report_cmd.add_parser(commands)
     export_cmd.add_parser(commands)
+    recipe_cmd.add_parser(commands)
+    fetch_cmd.add_parser(commands)
+    remove_cmd.add_parser(commands)
     demo_cmd.add_parser(commands)
     return parser
 

@@ -79,6 +79,14 @@ class Source(_Record):
     sync_cues: int | None = None
     subtitle_origin: str | None = None  #: "sidecar" or "embedded:<stream index>"
     subtitle_path: str | None = None
+    sha256: str | None = None  #: SHA-256 (hex) of the whole file: what a recipe checks
+    size_bytes: int | None = None
+    #: where its url, licence, title... come from: "sources:<file name>" (a sources file
+    #: given to the build), "info.json" (yt-dlp's NAME.info.json beside it), "recipe"
+    provenance: str | None = None
+    #: the person who speaks in it, when one person does (a sources file's ``speaker``):
+    #: its sentences the subtitles give no name take it
+    speaker: str | None = None
     licence: str | None = None
     attribution: str | None = None
     url: str | None = None

@@ -50,6 +50,7 @@ from empathynet.export.summary import ExportSummary
 from empathynet.store.atomic import atomic_write_bytes, atomic_write_with
 from empathynet.store.dataset import Cue, Dataset
 from empathynet.store.outputs import exporting
+from empathynet.store.removals import stale_task_problem, stale_tasks
 from empathynet.tasks.access import CLIP_VIEWS, TaskSplit
 from empathynet.tasks.splits import SPLITS
 
@@ -254,6 +255,8 @@ def export_hf(
         )
     if CUE_CONFIG in names:
         raise ConfigError(f"a task named {CUE_CONFIG!r} clashes with the cue group config")
+    if stale := stale_tasks(opened.root, names):  # made before a takedown: re-make them first
+        raise DatasetError(stale_task_problem(stale), opened.root)
     cues = accepted_cues(opened)
     # load_dataset fails on a split without rows: empty splits and configs are left out
     splits = {

@@ -21,7 +21,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,12 +43,19 @@ from empathynet.pipeline import cues
 from empathynet.pipeline.cues import ChunkResult, ChunkWork, WorkerContext
 from empathynet.pipeline.discover import SkippedInput, SourceInput, discover_inputs
 from empathynet.pipeline.progress import Progress
+from empathynet.pipeline.provenance import (
+    SourceMetadata,
+    SourcesFileError,
+    read_info_json,
+    read_sources_file,
+)
 from empathynet.store.atomic import (
     atomic_write_json,
     atomic_write_table,
     is_temporary,
     remove_stale_temporaries,
 )
+from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import DatasetLayout, read_dataset_json, require_dataset
 from empathynet.store.lock import LOCK_NAME, dataset_lock
 from empathynet.store.parts import (
@@ -62,6 +69,7 @@ from empathynet.store.parts import (
     set_aside,
     warn_on_stderr,
 )
+from empathynet.store.removals import finish_removals, read_removals
 from empathynet.subtitles import load_utterances
 
 PART_SECONDS_KEY = b"empathynet.stage_seconds"
@@ -73,6 +81,27 @@ def config_hash(config: EmpathyNetConfig) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+@dataclass(frozen=True)
+class PlannedSource:
+    """A source whose sentences are given rather than read from subtitles (a recipe):
+    its cue ids, its utterances and what is known of it, and the bytes it must have."""
+
+    sha256: str
+    cue_ids: tuple[str, ...]
+    utterances: tuple[Utterance, ...]
+    metadata: SourceMetadata | None = None
+    file_name: str | None = None  #: its name where it was listed (what fetch names it)
+
+
+class SourcePlan:
+    """The planned sources by id, and by file name (to tell a changed file from a foreign
+    one: a changed video has another content id)."""
+
+    def __init__(self, planned: Mapping[str, PlannedSource]) -> None:
+        self.by_id = dict(planned)
+        self.by_name = {p.file_name: i for i, p in self.by_id.items() if p.file_name}
+
+
 @dataclass
 class PreparedSource:
     """A source probed and its subtitles read, ready to be cut into chunks."""
@@ -82,35 +111,76 @@ class PreparedSource:
     failure: tuple[str, str] | None = None  #: every row fails with this (reason, message)
     subtitle_counts: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    #: the cue ids of ``utterances`` when given (a recipe), else made from their times
+    cue_ids: tuple[str, ...] | None = None
+    #: why the source is not built from at all (not in the recipe, other bytes)
+    skip_reason: str | None = None
 
 
-def prepare_source(item: SourceInput, config: EmpathyNetConfig) -> PreparedSource:
-    """Hash and probe one video and read its subtitles; never raises for bad input."""
+def _with_speaker(utterances: Sequence[Utterance], speaker: str | None) -> tuple[Utterance, ...]:
+    """The utterances, those the subtitles name no speaker of given ``speaker``."""
+    if speaker is None:
+        return tuple(utterances)
+    return tuple(u if u.speaker else dataclasses.replace(u, speaker=speaker) for u in utterances)
+
+
+def prepare_source(
+    item: SourceInput,
+    config: EmpathyNetConfig,
+    planned: SourcePlan | None = None,
+) -> PreparedSource:
+    """Hash and probe one video and read its subtitles; never raises for bad input.
+
+    With ``planned`` (a recipe's sources), the sentences are the planned ones and a video
+    that is not planned, or whose bytes differ from the plan's SHA-256, gets a
+    ``skip_reason`` instead."""
     path = item.video_path
     source_id = content_hash(path)
+    sha256 = file_sha256(path)
+    plan = planned.by_id.get(source_id) if planned is not None else None
+    metadata = plan.metadata if plan is not None and plan.metadata else item.metadata
     base: dict[str, Any] = {
         "source_id": source_id,
         "path": str(path),
         "subtitle_origin": "sidecar" if item.subtitle_path else "embedded",
         "subtitle_path": str(item.subtitle_path) if item.subtitle_path else None,
+        "sha256": sha256,
+        "size_bytes": path.stat().st_size,
+        **(metadata.source_fields() if metadata is not None else {}),
     }
-    try:
-        subtitle = item.subtitle_path if item.subtitle_path is not None else path
-        result = load_utterances(subtitle, config.subtitles, source_id=source_id)
-    except EmpathyNetError as error:
-        if storage_error(error) is not None:
-            raise  # too many open files is no bad subtitle
-        reason = f"subtitles: {error.describe(path.parent)}"
-        if item.subtitle_path is None:
-            reason += " (and no sidecar subtitle file such as NAME.srt or NAME.vtt beside it)"
-        source = Source(**base, status="failed", reason=reason)
-        return PreparedSource(source, warnings=[str(error)])
-    prepared = PreparedSource(
-        Source(**base),
-        result.utterances,
-        subtitle_counts=Counter(result.report.counts),
-        warnings=list(result.report.warnings),
-    )
+    if planned is not None:
+        # a changed video has another content id: the recipe's file of its name tells
+        reference = plan or planned.by_id.get(planned.by_name.get(path.name, ""))
+        if reference is None:
+            return PreparedSource(Source(**base), skip_reason="not in the recipe")
+        if plan is None or plan.sha256 != sha256:
+            expected = reference.sha256
+            return PreparedSource(
+                Source(**base),
+                skip_reason=f"its bytes differ from the recipe's (sha256 {sha256[:12]}..., "
+                f"the recipe's {expected[:12]}...): not used",
+            )
+        base.update(subtitle_origin="recipe", subtitle_path=None)
+        prepared = PreparedSource(Source(**base), plan.utterances, cue_ids=plan.cue_ids)
+    else:
+        try:
+            subtitle = item.subtitle_path if item.subtitle_path is not None else path
+            result = load_utterances(subtitle, config.subtitles, source_id=source_id)
+        except EmpathyNetError as error:
+            if storage_error(error) is not None:
+                raise  # too many open files is no bad subtitle
+            reason = f"subtitles: {error.describe(path.parent)}"
+            if item.subtitle_path is None:
+                reason += " (and no sidecar subtitle file such as NAME.srt or NAME.vtt beside it)"
+            source = Source(**base, status="failed", reason=reason)
+            return PreparedSource(source, warnings=[str(error)])
+        speaker = metadata.speaker if metadata is not None else None
+        prepared = PreparedSource(
+            Source(**base),
+            _with_speaker(result.utterances, speaker),
+            subtitle_counts=Counter(result.report.counts),
+            warnings=list(result.report.warnings),
+        )
     try:
         info = probe(path)
     except EmpathyNetError as error:
@@ -139,13 +209,14 @@ def plan_chunks(
     rows, however many there are (a subtitle file for a longer cut of the film must not
     make thousands of parts)."""
     source = prepared.source
-    ordinals: Counter[int] = Counter()
-    cue_ids: list[str] = []
-    for utterance in prepared.utterances:
-        cue_ids.append(
-            make_cue_id(source.source_id, utterance.start_ms, ordinals[utterance.start_ms])
-        )
-        ordinals[utterance.start_ms] += 1
+    cue_ids: list[str] = list(prepared.cue_ids or ())
+    if prepared.cue_ids is None:
+        ordinals: Counter[int] = Counter()
+        for utterance in prepared.utterances:
+            cue_ids.append(
+                make_cue_id(source.source_id, utterance.start_ms, ordinals[utterance.start_ms])
+            )
+            ordinals[utterance.start_ms] += 1
     size = config.chunk_size
     end_ms = source.duration_ms
     beyond = [end_ms is not None and u.end_ms > end_ms for u in prepared.utterances]
@@ -433,8 +504,16 @@ def build_dataset(
     overwrite: bool = False,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    sources_file: str | Path | None = None,
+    planned: Mapping[str, PlannedSource] | None = None,
 ) -> BuildSummary:
     """Build (or resume building) the dataset at ``out`` from videos and folders.
+
+    ``sources_file``: a CSV / JSON Lines file of ``path, url, licence, title, speaker...``
+    (``pipeline/provenance.py``); its videos are inputs too, and each source row keeps its
+    values (else those of yt-dlp's ``NAME.info.json`` beside the video). ``planned``: the
+    sources of a recipe by id (``recipes.build_from_recipe``): only they are built, from
+    their listed sentences, and only when their bytes are the recipe's.
 
     Bad inputs never stop the build: each becomes a failed source or failed rows with
     a one-line error. A failure of the machine (a full disk, a quota, too many open files)
@@ -446,10 +525,15 @@ def build_dataset(
     config = config or EmpathyNetConfig()
     layout = DatasetLayout(Path(out))
     build_hash = config_hash(config)
+    skipped_inputs: list[SkippedInput] = []
+    listed: dict[Path, SourceMetadata] = {}
+    if sources_file is not None:
+        listed = read_sources_file(sources_file)
+        inputs = [*inputs, *_listed_inputs(listed, sources_file, skipped_inputs)]
     check_inputs(inputs)
     _check_out(layout)
-    skipped_inputs: list[SkippedInput] = []
     items = discover_inputs(inputs, exclude=[layout.root], skipped=skipped_inputs)
+    items = _with_metadata(items, listed, skipped_inputs)
     created = _missing_folders(layout.root)
     try:
         layout.root.mkdir(parents=True, exist_ok=True)
@@ -470,6 +554,7 @@ def build_dataset(
                 log,
                 started,
                 skipped_inputs,
+                None if planned is None else SourcePlan(planned),
             )
         except BaseException as error:
             # A build that stops before writing anything leaves no empty --out behind
@@ -482,6 +567,37 @@ def build_dataset(
             if storage is not None:
                 raise storage from error
             raise
+
+
+def _listed_inputs(
+    listed: Mapping[Path, SourceMetadata], sources_file: str | Path, skipped: list[SkippedInput]
+) -> list[Path]:
+    """The videos a sources file lists that exist; the others are skipped, one line each."""
+    found = []
+    for path in listed:
+        if path.is_file():
+            found.append(path)
+        else:
+            reason = f"listed in {Path(sources_file).name} but not found"
+            skipped.append(SkippedInput(str(path), reason))
+    return found
+
+
+def _with_metadata(
+    items: list[SourceInput], listed: Mapping[Path, SourceMetadata], skipped: list[SkippedInput]
+) -> list[SourceInput]:
+    """Each input with its sources file's row, else its yt-dlp info file's values; an info
+    file that cannot be read is listed as skipped (the video is still built from)."""
+    out = []
+    for item in items:
+        metadata = listed.get(item.video_path.resolve())
+        if metadata is None:
+            try:
+                metadata = read_info_json(item.video_path)
+            except SourcesFileError as error:
+                skipped.append(SkippedInput(str(error.path), f"not read: {error.message}"))
+        out.append(dataclasses.replace(item, metadata=metadata))
+    return out
 
 
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -540,17 +656,28 @@ def _build(
     log: Callable[[str], None] | None,
     started: float,
     skipped_inputs: list[SkippedInput] | None = None,
+    planned: SourcePlan | None = None,
 ) -> BuildSummary:
     say = log or (lambda line: print(line, file=sys.stderr))
     skipped_inputs = list(skipped_inputs or [])
     versions = f"cues@{cues.STAGE_VERSION}+{build_hash}"
     _remove_stale_temporaries(layout)
+    removals = read_removals(layout.root)  # taken down (empathynet remove): never built again
     prepared: list[PreparedSource] = []
     seen: dict[str, PreparedSource] = {}
     with Progress("reading sources", total=len(items), enabled=progress) as bar:
         for item in items:
-            entry = prepare_source(item, config)
+            entry = prepare_source(item, config, planned)
             bar.advance()
+            if entry.skip_reason is not None:
+                say(f"{entry.source.path}: {entry.skip_reason}, skipped")
+                skipped_inputs.append(SkippedInput(entry.source.path, entry.skip_reason))
+                continue
+            if entry.source.source_id in removals.source_ids:
+                reason = removals.skip_reason(entry.source.source_id)
+                say(f"{entry.source.path}: {reason}, skipped")
+                skipped_inputs.append(SkippedInput(entry.source.path, reason))
+                continue
             first = seen.setdefault(entry.source.source_id, entry)
             if first is not entry:
                 reason = _same_content_reason(entry.source, first.source)
@@ -559,15 +686,26 @@ def _build(
                 continue
             prepared.append(entry)
     sources = [p.source for p in prepared]
+    _check_speakers(layout, sources)
     # dataset.json first: from then on the folder is a dataset a re-run resumes.
     _write_dataset_json(layout, config, build_hash, versions, None)
     atomic_write_table(layout.sources_parquet, records_to_table(sources, SOURCE_SCHEMA))
 
+    finish_removals(layout.root, removals)  # a removal stopped half-way is finished here
     work: list[ChunkWork] = []
     skipped = 0
     redone: list[str] = []
     for entry in prepared:
         for chunk in plan_chunks(entry, layout, config, versions):
+            kept = removals.kept(chunk.cue_ids)
+            if len(kept) < len(chunk.cue_ids):  # removed cue groups go; chunk boundaries stay
+                if not kept:
+                    continue
+                chunk = dataclasses.replace(
+                    chunk,
+                    cue_ids=tuple(chunk.cue_ids[i] for i in kept),
+                    utterances=tuple(chunk.utterances[i] for i in kept),
+                )
             part = layout.cue_part(chunk.source.source_id, chunk.chunk)
             damage = chunk_part_damage(part, chunk.cue_ids) if part.exists() else None
             if damage is not None:
@@ -641,6 +779,28 @@ def _build(
     atomic_write_json(layout.build_report, summary.to_dict())
     _write_dataset_json(layout, config, build_hash, versions, summary)
     return summary
+
+
+def _check_speakers(layout: DatasetLayout, sources: Sequence[Source]) -> None:
+    """Refuse a resumed build whose sources file gives a source another speaker than the
+    one its committed cue rows took (``DatasetError``, one line): those rows would keep
+    the old one."""
+    if not layout.sources_parquet.is_file():
+        return
+    with contextlib.suppress(OSError, pa.ArrowException, KeyError):
+        table = pq.read_table(layout.sources_parquet, columns=["source_id", "speaker"])
+        before = dict(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
+        for source in sources:
+            old = before.get(source.source_id)
+            if source.source_id not in before or old == source.speaker:
+                continue
+            if any(layout.cues_dir.glob(f"part-{source.source_id}-*.parquet")):
+                raise DatasetError(
+                    f"the speaker of {Path(source.path).name} changed ({old!r} -> "
+                    f"{source.speaker!r}) after its cue groups were cut with the old one: "
+                    "build into a new --out",
+                    layout.root,
+                )
 
 
 def _same_content_reason(source: Source, first: Source) -> str:

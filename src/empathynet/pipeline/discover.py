@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from empathynet.errors import EmpathyNetError
+from empathynet.pipeline.provenance import SourceMetadata
 from empathynet.store.layout import is_dataset
+from empathynet.store.lock import LOCK_NAME
 
 VIDEO_EXTENSIONS = (
     ".mp4",
@@ -59,12 +61,19 @@ AUDIO_EXTENSIONS = (
 )
 
 
+#: Files empathynet writes into a folder of videos (``empathynet fetch``'s lock and record):
+#: found in an input folder, they are not listed as skipped.
+OWN_FILES = frozenset({LOCK_NAME, "fetch.json"})
+
+
 @dataclass(frozen=True)
 class SourceInput:
     """One video to build from and where its subtitles come from."""
 
     video_path: Path
     subtitle_path: Path | None  #: a sidecar file, or None for the embedded stream
+    #: its URL, licence, title, speaker... (a sources file's row or yt-dlp's info file)
+    metadata: SourceMetadata | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,11 @@ def _skipped_reason(
     """Why a file found in an input folder is not built from; None for a sidecar
     subtitle file in ``used``. ``videos``: the sources by (folder, stem)."""
     suffix = path.suffix.lower()
+    if path.name in OWN_FILES:
+        return None  # what empathynet itself writes beside videos (a fetch's folder)
+    info_of = path.name.removesuffix(".info.json")
+    if info_of != path.name and (path.parent, info_of) in videos:
+        return None  # yt-dlp's info file of a video: read for its URL, title, licence
     if suffix in SUBTITLE_EXTENSIONS:
         if path in used:
             return None

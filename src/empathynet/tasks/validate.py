@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from empathynet.errors import DatasetError, PathEscapeError
 from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import safe_join
+from empathynet.store.removals import stale_task_problem, stale_tasks
 from empathynet.tasks import generation, mcq
 from empathynet.tasks.classification import class_group_names
 from empathynet.tasks.cuetable import CueTable, load_cue_table
@@ -123,7 +124,9 @@ class _Checker:
         self.require(f"{column} equals the dataset's values", ~differs)
 
 
-def _request_from_spec(spec: dict[str, Any]) -> TaskRequest:
+def request_from_spec(spec: dict[str, Any]) -> TaskRequest:
+    """The request that makes the task ``spec`` describes (leaking views allowed: the
+    spec records whether they were)."""
     views = spec.get("views", {})
     constraints = spec.get("constraints", {})
     ratios = spec["splits"]["ratios"]
@@ -210,6 +213,8 @@ def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -
     spec: dict[str, Any] = dict(typed.values)
     cues = load_cue_table(dataset, [*typed.query_views, *typed.answer_views])
     layout = TaskLayout(cues.root, name)
+    if stale := stale_tasks(cues.root, [name]):  # cue groups taken down since it was made
+        raise TaskValidationError(stale_task_problem(stale), layout.spec)
     fingerprint = typed.dataset_fingerprint or ""
     if fingerprint != cues.fingerprint:
         raise TaskValidationError(
@@ -239,7 +244,7 @@ def validate_task(dataset: str | Path, name: str, *, check_media: bool = True) -
     )
     rows = np.asarray(where.to_numpy(zero_copy_only=False), dtype=np.int64)
 
-    request = _request_from_spec(spec)
+    request = request_from_spec(spec)
     splits = split_cues(cues, request)  # raises when a source or known speaker leaks
     # As make_task: splits over every cue group, then only the confident labels count.
     cues, left_out = confident_cues(cues, request.min_confidence)
