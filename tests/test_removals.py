@@ -34,7 +34,7 @@ from empathynet.store.removals import (
     remove_from_dataset,
     stale_tasks,
 )
-from empathynet.tasks.make import TaskRequest, make_task
+from empathynet.tasks.make import TaskRequest, make_task, remake_tasks
 from empathynet.tasks.validate import TaskValidationError, validate_task
 
 HAS_DATASETS = importlib.util.find_spec("datasets") is not None
@@ -281,10 +281,17 @@ def test_tasks_validate_names_a_task_made_before_the_removal(dataset: Path) -> N
     assert "task cls: 1 item uses removed cue groups (reports/removals.jsonl): re-make it" in str(
         error.value
     )
-    assert "empathynet tasks make" in str(error.value)
-    make_task(dataset, CLS, overwrite=True)  # made again: valid, no longer stale
+    assert "empathynet tasks remake" in str(error.value)
+    before = (dataset / "tasks" / "cls" / "spec.yaml").read_text(encoding="utf-8")
+    made = remake_tasks(dataset, ["cls"])  # made again from its spec: valid, not stale
+    assert [task.name for task in made] == ["cls"]
     assert validate_task(dataset, "cls", check_media=True).name == "cls"
     assert "cls" not in stale_tasks(dataset)
+    after = (dataset / "tasks" / "cls" / "spec.yaml").read_text(encoding="utf-8")
+    assert after != before and "seed: 0" in after
+    assert set(stale_tasks(dataset)) == {"mcq"}  # the removed cue was an option there too
+    assert [task.name for task in remake_tasks(dataset)] == ["mcq"]  # every stale one
+    assert remake_tasks(dataset) == []  # nothing stale is left
 
 
 def test_exports_after_a_removal_leave_the_removed_cue_groups_out(
@@ -308,7 +315,7 @@ def test_the_hf_export_refuses_a_task_made_before_the_removal(
     with pytest.raises(DatasetError) as error:
         export_dataset(dataset, "hf", tmp_path / "hf", tasks=["cls"])
     assert "task cls: 1 item uses removed cue groups" in str(error.value)
-    assert "re-make it with empathynet tasks make" in str(error.value)
+    assert "re-make it with empathynet tasks remake" in str(error.value)
     assert not (tmp_path / "hf").exists() or not any((tmp_path / "hf").iterdir())
 
 

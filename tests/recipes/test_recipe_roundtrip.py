@@ -222,8 +222,8 @@ def test_bad_recipes_name_the_file_and_line(tmp_path: Path, text: str, message: 
 def test_recipes_after_a_takedown_leave_it_out(original: tuple[Path, Path], tmp_path: Path) -> None:
     from empathynet.errors import DatasetError
     from empathynet.store.removals import remove_from_dataset
+    from empathynet.tasks.make import request_from_spec
     from empathynet.tasks.spec import read_spec_values
-    from empathynet.tasks.validate import request_from_spec
 
     source, _ = original
     dataset = tmp_path / "ds"

@@ -10,7 +10,7 @@ from typing import Any
 
 from empathynet.errors import ConfigError
 from empathynet.tasks.families import family_names
-from empathynet.tasks.make import SUITES, TaskRequest, make_suite, make_task
+from empathynet.tasks.make import SUITES, TaskRequest, make_suite, make_task, remake_tasks
 from empathynet.tasks.mcq import DISTRACTOR_MODES
 from empathynet.tasks.spec import list_tasks
 from empathynet.tasks.validate import validate_task
@@ -139,6 +139,17 @@ def add_parser(commands: Any) -> None:
     )
     validate.set_defaults(run=run_validate)
 
+    remake = actions.add_parser(
+        "remake",
+        help="make tasks again from their own specs (after empathynet remove)",
+        description="Make tasks again with the family, views, seed and rules their specs "
+        "record, against the dataset as it is now: the named tasks, else every task whose "
+        "items use cue groups taken down with empathynet remove.",
+    )
+    remake.add_argument("dataset", type=Path, help="dataset directory")
+    remake.add_argument("names", nargs="*", help="task names (default: the stale ones)")
+    remake.set_defaults(run=run_remake)
+
 
 def run_make(args: argparse.Namespace) -> int:
     if args.suite:
@@ -184,6 +195,12 @@ def run_ls(args: argparse.Namespace) -> int:
     else:
         for task in tasks:
             print(task.line())
+    return 0
+
+
+def run_remake(args: argparse.Namespace) -> int:
+    made = remake_tasks(args.dataset, args.names)
+    print("\n".join(task.line() for task in made) or "no task uses removed cue groups")
     return 0
 
 

@@ -29,7 +29,7 @@ def accepted_cues(dataset: Dataset) -> list[Cue]:
 class CueMetadata:
     """Each cue group's metadata as an export writes it: ids, time range, speaker,
     nonverbal tags, label and attributes, agreement and votes when labelled, and its
-    source's title, url, licence and attribution."""
+    source's title, url, licence, attribution and the SHA-256 of its bytes."""
 
     def __init__(self, dataset: Dataset) -> None:
         table = dataset.labels
@@ -72,7 +72,7 @@ class CueMetadata:
         source = self.sources.get(cue.source_id)
         described = {
             key: getattr(source, key)
-            for key in ("title", "url", "licence", "attribution")
+            for key in ("title", "url", "licence", "attribution", "sha256")
             if source is not None and getattr(source, key) is not None
         }
         if described:

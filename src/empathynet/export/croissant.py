@@ -8,7 +8,8 @@ files it describes.
   ``label`` (majority vote, empty when unlabelled), ``gender``, ``age_band`` and the
   paths of its media relative to ``out`` (``still_paths`` and ``face_crop_paths`` joined
   by ``;``, ``audio_blur_path``, ``face_clip_path``);
-- ``sources.parquet``: each source's id, title, url, licence, attribution, year, language;
+- ``sources.parquet``: each source's id, title, url, licence, attribution, year, language,
+  SHA-256;
 - ``media_files.parquet``: every media file's path, size and SHA-256;
 - ``media/...``: the stills, face crops, blurred audio and face clips of the accepted cue
   groups, at the same paths as in the dataset (hard links when the folder is on the same
@@ -146,6 +147,7 @@ SOURCE_FIELDS: dict[str, tuple[str, str]] = {
     "attribution": ("sc:Text", "Attribution the licence asks for (empty: none recorded)."),
     "year": ("sc:Integer", "Year of publication (0: not recorded)."),
     "language": ("sc:Text", "Language of the subtitles (empty: not recorded)."),
+    "sha256": ("sc:Text", "SHA-256 of the source video's bytes (empty: not recorded)."),
 }
 MEDIA_FIELDS: dict[str, tuple[str, str]] = {
     "path": ("sc:Text", "Path of the media file, relative to this file."),
@@ -340,6 +342,7 @@ def _source_table(facts: dict[str, Any]) -> pa.Table:
             "attribution": [s.attribution or "" for s in sources],
             "year": pa.array([s.year or 0 for s in sources], pa.int64()),
             "language": [s.language or "" for s in sources],
+            "sha256": [s.sha256 or "" for s in sources],
         }
     )
 

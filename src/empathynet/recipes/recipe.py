@@ -43,8 +43,8 @@ from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import read_dataset_json, require_dataset
 from empathynet.store.parts import manifest_tables
 from empathynet.store.removals import stale_task_problem, stale_tasks
+from empathynet.tasks.make import request_from_spec
 from empathynet.tasks.spec import list_tasks, read_spec_values
-from empathynet.tasks.validate import request_from_spec
 
 RECIPE_FORMAT = "empathynet-recipe"
 RECIPE_FORMAT_VERSION = 1

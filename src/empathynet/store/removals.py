@@ -358,12 +358,12 @@ def stale_task_problem(stale: Mapping[str, int]) -> str:
         return (
             f"task {name}: {_plural(items, 'item')} {'uses' if items == 1 else 'use'} removed "
             f"cue groups ({REMOVALS_FILE}): "
-            "re-make it with empathynet tasks make (its options and --overwrite)"
+            "re-make it with empathynet tasks remake DATASET"
         )
     named = ", ".join(f"{name} ({_plural(items, 'item')})" for name, items in stale.items())
     return (
         f"tasks {named} use removed cue groups ({REMOVALS_FILE}): re-make them with "
-        "empathynet tasks make (their options and --overwrite)"
+        "empathynet tasks remake DATASET"
     )
 
 

@@ -16,6 +16,7 @@ from empathynet.tasks.make import (
     build_task,
     make_suite,
     make_task,
+    remake_tasks,
 )
 from empathynet.tasks.mcq import DISTRACTOR_MODES, DROP_REASONS, McqRules
 from empathynet.tasks.spec import (
@@ -63,5 +64,6 @@ __all__ = [
     "read_items",
     "read_spec",
     "read_spec_values",
+    "remake_tasks",
     "validate_task",
 ]

@@ -20,6 +20,7 @@ import dataclasses
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from empathynet.tasks.spec import (
     SPEC_FORMAT_VERSION,
     TaskLayout,
     check_task_name,
+    read_spec_values,
     spec_bytes,
 )
 from empathynet.tasks.splits import (
@@ -380,6 +382,44 @@ def make_task(
 def request_views(request: TaskRequest) -> tuple[str, ...]:
     """Every view a request shows (to keep in memory when loading the cue table)."""
     return request.query_views + request.answer_views
+
+
+def request_from_spec(spec: dict[str, Any]) -> TaskRequest:
+    """The request that makes the task ``spec`` describes (leaking views allowed: the
+    spec records whether they were)."""
+    views = spec.get("views", {})
+    constraints = spec.get("constraints", {})
+    ratios = spec["splits"]["ratios"]
+    duration = constraints.get("duration", {})
+    threshold = spec.get("labels", {}).get("min_confidence", {}).get("threshold")
+    return TaskRequest(
+        family=spec["family"],
+        query=tuple(views.get("query", ())),
+        answer=tuple(views.get("answer", ())),
+        name=spec["name"],
+        seed=int(spec["seed"]),
+        options=int(constraints.get("options", 4)),
+        distractors=str(constraints.get("distractors", {}).get("mode", "same-speaker")),
+        duration_tolerance_pct=int(duration.get("pct", 25)),
+        duration_tolerance_min_ms=int(duration.get("min_ms", 250)),
+        split_ratios=(float(ratios["train"]), float(ratios["validation"]), float(ratios["test"])),
+        allow_leaking_views=True,  # the spec records what was allowed (tasks validate checks it)
+        min_confidence=None if threshold is None else float(threshold),
+    )
+
+
+@writes_dataset
+def remake_tasks(dataset: str | Path, names: Sequence[str] | None = None) -> list[MadeTask]:
+    """Make tasks again from their own specs (same family, views, seed and rules) against
+    the dataset as it is now, e.g. after ``empathynet remove``: ``names``, else every task
+    whose items use a removed cue group. Returns what was written."""
+    from empathynet.store.removals import stale_tasks
+
+    root = Path(dataset)
+    chosen = list(names) if names else sorted(stale_tasks(root))
+    requests = [request_from_spec(read_spec_values(root, name)) for name in chosen]
+    cues = load_cue_table(root, [v for r in requests for v in request_views(r)])
+    return [make_task(root, r, overwrite=True, cues=cues) for r in requests]
 
 
 #: The standard suite, ``(name, family, query, answer)`` per task, from

@@ -48,6 +48,7 @@ from empathynet.tasks.families import task_family
 from empathynet.tasks.make import (
     TaskRequest,
     confident_cues,
+    request_from_spec,
     request_views,
     split_cues,
 )
@@ -122,30 +123,6 @@ class _Checker:
             dtype=bool,
         )
         self.require(f"{column} equals the dataset's values", ~differs)
-
-
-def request_from_spec(spec: dict[str, Any]) -> TaskRequest:
-    """The request that makes the task ``spec`` describes (leaking views allowed: the
-    spec records whether they were)."""
-    views = spec.get("views", {})
-    constraints = spec.get("constraints", {})
-    ratios = spec["splits"]["ratios"]
-    duration = constraints.get("duration", {})
-    threshold = spec.get("labels", {}).get("min_confidence", {}).get("threshold")
-    return TaskRequest(
-        family=spec["family"],
-        query=tuple(views.get("query", ())),
-        answer=tuple(views.get("answer", ())),
-        name=spec["name"],
-        seed=int(spec["seed"]),
-        options=int(constraints.get("options", 4)),
-        distractors=str(constraints.get("distractors", {}).get("mode", "same-speaker")),
-        duration_tolerance_pct=int(duration.get("pct", 25)),
-        duration_tolerance_min_ms=int(duration.get("min_ms", 250)),
-        split_ratios=(float(ratios["train"]), float(ratios["validation"]), float(ratios["test"])),
-        allow_leaking_views=True,  # the spec records what was allowed; checked below
-        min_confidence=None if threshold is None else float(threshold),
-    )
 
 
 def _read_items(layout: TaskLayout, spec: dict[str, Any]) -> pa.Table:
