@@ -234,9 +234,12 @@ def test_a_full_disk_in_a_pool_worker_stops_the_build_and_the_resume_equals_unin
         with pytest.raises(StorageError, match="disk is full") as raised:
             build_dataset([media], out, options, workers=2, progress=False)
     assert raised.value.errno == errno.ENOSPC
-    # no clip could be written: no accepted row, no failed row, no media, no temporaries
-    assert all(row.status == "rejected" for row in read_manifest(out))
-    assert not [p for p in media_files(out) if p.suffix]
+    # no clip could be written: no accepted row, no failed row, no temporaries, and no
+    # media but the thumbnails of the rejected rows
+    rows = read_manifest(out)
+    assert all(row.status == "rejected" for row in rows)
+    thumbnails = {Path(row.media.thumb_path) for row in rows if row.media.thumb_path}
+    assert not [p for p in media_files(out) if p.suffix and p not in thumbnails]
     assert not list(out.rglob("*.tmp"))
     build_dataset([media], out, options, workers=2, progress=False)
     assert_same_dataset(out, reference)

@@ -12,7 +12,7 @@ import yaml
 
 from empathynet.config import EmpathyNetConfig, from_mapping
 from empathynet.errors import ConfigError
-from empathynet.pipeline.build import build_dataset, summarize
+from empathynet.pipeline.build import build_dataset, set_dataset_title, summarize
 from empathynet.store.layout import DatasetLayout
 
 BUILD_EXAMPLE = """example:
@@ -72,6 +72,7 @@ def add_parsers(commands: Any) -> None:
         action="store_true",
         help="rebuild from scratch when the dataset was built with other options",
     )
+    build.add_argument("--title", help="the dataset's title, shown by its report, card and exports")
     build.add_argument("--no-progress", action="store_true", help="no progress line")
     build.add_argument("--json", action="store_true", help="print the summary as JSON")
     build.set_defaults(run=run_build)
@@ -129,6 +130,8 @@ def run_build(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             sources_file=args.sources,
         )
+        if args.title is not None:
+            set_dataset_title(args.out, args.title)
     except KeyboardInterrupt:
         print(
             "empathynet: interrupted; what was written is kept: run the same command to resume",

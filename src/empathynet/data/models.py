@@ -153,6 +153,12 @@ class FaceSummary(_Record):
     fraction_min: float | None = None  #: smallest size (by the configured measure)
     detector: str | None = None
     coverage: float | None = None  #: fraction of sampled frames the face was seen in
+    #: median size by the configured measure (``faces.size_measure``): the value the
+    #: large-face threshold (``faces.large_fraction``) is compared with
+    size_fraction: float | None = None
+    #: every face the detector found in the thumbnail's frame (``CueMedia.thumb_path``:
+    #: rows a media check rejected), as fractions of the frame; empty: none or no thumbnail
+    thumb_boxes: tuple[FaceBox, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,16 @@ class SpeakerChecks(_Record):
     """Whether one person speaks, in one shot, in sync with the voice."""
 
     shot_cuts: int | None = None  #: shot cuts inside the sentence (None: rejected before)
+    shot_cut_ms: int | None = None  #: media time (ms) of the first of them (None: no cut)
     speaking_score: float | None = None  #: mouth motion vs voice energy, Pearson r
+    #: median mouth motion while the voice is active, per 200 ms (``faces/speaking.py``):
+    #: below the still threshold of ``speaking_method`` (``faces.speaking_still_threshold``
+    #: for landmarks, ``faces.speaking_pixel_still_threshold`` for pixels) the mouth is still
+    mouth_activity: float | None = None
+    #: fraction of the sampled frames with an active voice; a still mouth is rejected
+    #: (``not_speaking``) only at ``faces.speaking_min_voiced_fraction`` or more
+    voiced_fraction: float | None = None
+    speaking_method: str | None = None  #: "landmarks", "pixels" or "none" (too few frames)
     #: best audio offset for the face's mouth, ms; positive: the voice comes late
     sync_offset_ms: int | None = None
     sync_score: float | None = None  #: mouth vs voice correlation near offset 0 (faces/sync.py)
@@ -179,6 +194,10 @@ class CueMedia(_Record):
     face_crop_paths: tuple[str, ...] = ()
     audio_path: str | None = None
     audio_blur_path: str | None = None
+    #: a rejected row's picture of why (rows a media check rejected): the decoded frame
+    #: nearest the sentence's middle, ~160 px wide, boxes not drawn (``face.thumb_boxes``)
+    thumb_path: str | None = None
+    thumb_ms: int | None = None  #: media time (ms) of the thumbnail's frame
     #: every media file above and its size in bytes (same order), recorded when written,
     #: so ``empathynet check`` finds a file deleted or cut short (empty: older rows)
     media_files: tuple[str, ...] = ()
@@ -222,6 +241,8 @@ CUE_PARTS: dict[str, tuple[type[_Record], dict[str, str]]] = {
             "fraction_min": "face_fraction_min",
             "detector": "face_detector",
             "coverage": "face_coverage",
+            "size_fraction": "face_size_fraction",
+            "thumb_boxes": "thumb_face_boxes",
         },
     ),
     "checks": (SpeakerChecks, {f: f for f in SpeakerChecks.__dataclass_fields__}),
@@ -366,6 +387,10 @@ def _tuple_fields(kind: type[_Record]) -> frozenset[str]:
     return _TUPLE_FIELDS[kind]
 
 
+#: Part fields holding face boxes (dicts in a flat row).
+_BOX_FIELDS = frozenset({"boxes", "thumb_boxes"})
+
+
 def _part_from_row(kind: type[P], columns: dict[str, str], values: dict[str, Any]) -> P:
     tuples = _tuple_fields(kind)
     kwargs: dict[str, Any] = {}
@@ -376,7 +401,7 @@ def _part_from_row(kind: type[P], columns: dict[str, str], values: dict[str, Any
         if value is None:
             if name in tuples:
                 continue
-        elif name == "boxes":
+        elif name in _BOX_FIELDS:
             value = tuple(b if isinstance(b, FaceBox) else FaceBox.from_dict(b) for b in value)
         elif isinstance(value, list):
             value = tuple(value)

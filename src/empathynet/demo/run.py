@@ -58,7 +58,7 @@ def run_demo(
     from empathynet.evaluate.leaderboard import leaderboard, leaderboard_lines
     from empathynet.labels import import_labels
     from empathynet.labels.agreement import annotator_agreement
-    from empathynet.pipeline.build import build_dataset, read_manifest
+    from empathynet.pipeline.build import build_dataset, read_manifest, set_dataset_title
     from empathynet.report import write_report
     from empathynet.store.layout import DatasetLayout
     from empathynet.tasks import make_suite
@@ -74,6 +74,7 @@ def run_demo(
     dataset = out / "dataset"
     progress(f"building the dataset in {dataset} ...")
     summary = build_dataset([media_dir], dataset, workers=workers)
+    set_dataset_title(dataset, "EmpathyNet demo", "generated talking-head clips with subtitles")
     sources = pq.read_table(DatasetLayout(dataset).sources_parquet).to_pylist()
     clip_of = {s["source_id"]: Path(s["path"]).stem for s in sources}
     outcomes: dict[str, Counter[str]] = {clip.name: Counter() for clip in clips}

@@ -2,14 +2,15 @@
 
 ``leaderboard(dataset)`` trains each baseline on a task's train split, scores it on the
 test split with the harness (95 % bootstrap intervals), audits the task, and returns
-the rows; ``leaderboard_lines`` formats them as a table. A baseline whose optional
-dependency is missing (the sentence embedding needs the ``embed`` extra) is listed as
-not run, with the reason, never silently left out.
+the rows (and, for classification, each baseline's confusion matrix on the scored
+split, for the report's plots); ``leaderboard_lines`` formats them as a table. A
+baseline whose optional dependency is missing (the sentence embedding needs the
+``embed`` extra) is listed as not run, with the reason, never silently left out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from empathynet.errors import DatasetError, MissingDependencyError
@@ -39,11 +40,23 @@ class BoardRow:
 
 
 @dataclass(frozen=True)
+class Confusion:
+    """A classification baseline's confusion matrix on the scored split, as the harness
+    computed it: ``counts[true][predicted]``, classes in taxonomy order."""
+
+    split: str
+    classes: tuple[str, ...]
+    counts: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
 class Board:
     """The leaderboard rows and each task's audit verdict."""
 
     rows: list[BoardRow]
     audits: dict[str, str]  #: task -> "passed" or "FAILED: <shortcuts>"
+    #: task -> model -> confusion matrix (classification baselines that were scored)
+    confusions: dict[str, dict[str, Confusion]] = field(default_factory=dict)
 
 
 @writes_dataset
@@ -60,6 +73,7 @@ def leaderboard(dataset: str | Path, *, split: str = "test", seed: int = 0) -> B
     cues = load_cue_table(dataset)  # once, for every task's audit
     rows: list[BoardRow] = []
     audits: dict[str, str] = {}
+    confusions: dict[str, dict[str, Confusion]] = {}
     for task in tasks:
         spec = read_spec(dataset, task.name)
         family = spec.family
@@ -84,6 +98,13 @@ def leaderboard(dataset: str | Path, *, split: str = "test", seed: int = 0) -> B
                 continue
             figure = run.results.metrics.get(metric) if run.results is not None else None
             note = "" if figure is not None else "no items to score"
+            matrix = run.results.details.get("confusion_matrix") if run.results else None
+            if matrix is not None:
+                confusions.setdefault(task.name, {})[model] = Confusion(
+                    split,
+                    tuple(matrix["classes"]),
+                    tuple(tuple(int(v) for v in row) for row in matrix["counts"]),
+                )
             rows.append(
                 BoardRow(
                     task.name,
@@ -99,7 +120,7 @@ def leaderboard(dataset: str | Path, *, split: str = "test", seed: int = 0) -> B
             )
         report = audit_task(dataset, task.name, seed=seed, cues=cues)
         audits[task.name] = "passed" if report.passed else "FAILED: " + ", ".join(report.failures)
-    return Board(rows, audits)
+    return Board(rows, audits, confusions)
 
 
 def leaderboard_lines(board: Board) -> list[str]:

@@ -178,7 +178,7 @@ def card_facts(dataset: str | Path) -> dict[str, Any]:
         for split, cues in _split_cues(opened).items()
     }
     return {
-        "name": opened.name,
+        "name": opened.title,
         "sources": opened.sources,
         "statuses": statuses,
         "reasons": reasons,

@@ -846,7 +846,32 @@ def _write_dataset_json(
             "utterances": summary.utterances,
             **{k: summary.status_counts.get(k, 0) for k in ("accepted", "rejected", "failed")},
         }
+    # what a person wrote into it (set_dataset_title) stays
+    with contextlib.suppress(DatasetError, OSError):
+        before = read_dataset_json(layout.root) if layout.dataset_json.exists() else {}
+        value.update({k: before[k] for k in USER_KEYS if isinstance(before.get(k), str)})
     atomic_write_json(layout.dataset_json, value)
+
+
+#: Keys of ``dataset.json`` a person sets (``set_dataset_title``); a build keeps them.
+USER_KEYS: tuple[str, ...] = ("title", "description")
+
+
+def set_dataset_title(
+    dataset: str | Path, title: str | None = None, description: str | None = None
+) -> None:
+    """Give a dataset the title (and description) its report, card and exports show
+    instead of its folder's name; kept by later builds."""
+    layout = require_dataset(dataset)
+    with dataset_lock(layout.root):
+        value = read_dataset_json(layout.root)
+        for key, given in (("title", title), ("description", description)):
+            if given is not None:
+                text = " ".join(given.split())
+                if not text:
+                    raise DatasetError(f"an empty {key}", layout.dataset_json)
+                value[key] = text
+        atomic_write_json(layout.dataset_json, value)
 
 
 def read_cue_parts(layout: DatasetLayout, warn: Warn | None = None) -> Iterable[tuple[Path, Any]]:

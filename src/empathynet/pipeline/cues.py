@@ -37,6 +37,20 @@ Selection, in order (the first rule that applies gives the row's ``reason``):
     when ``faces.sync``. Accepted and ``out_of_sync`` rows record ``sync_offset_ms``
     (positive: the voice comes late) and ``sync_score``.
 
+What a rejection records, so a report can show why (rules 4-10, the media checks): a
+thumbnail (``thumb.jpg`` in the cue's media folder, listed in ``media_files``): the
+frame nearest the sentence's middle among those sampled for detection (no frame is
+decoded for it), ``THUMB_WIDTH`` pixels wide, boxes not drawn; the boxes of every face
+the deciding detector found in that frame (``thumb_face_boxes``, fractions of the
+frame) and its time (``thumb_ms``). The face track's sizes (``face_*_fraction``;
+``face_size_fraction`` is the median size by ``faces.size_measure`` that
+``faces.large_fraction`` is compared with) for every reason but ``no_face``; from
+``shot_cut`` on, the number of cuts inside the sentence and the first one's time
+(``shot_cuts``, ``shot_cut_ms``); from ``not_speaking`` on, the speaking figures
+(``speaking_score``, ``mouth_activity`` against the still threshold of
+``speaking_method``, ``voiced_fraction``). Rows rejected by rules 0-3 and failed rows
+have no thumbnail: they were never decoded.
+
 Otherwise the utterance is accepted and extracted. The clips are silent: the voice is a
 cue of its own (``audio.wav``, and ``audio_blur.wav`` with the words made unintelligible),
 so a task that shows the face never hears the words. A media error gives a ``failed`` row
@@ -52,7 +66,7 @@ import dataclasses
 import math
 import multiprocessing
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,9 +93,15 @@ from empathynet.errors import (
     storage_error,
 )
 from empathynet.faces.detectors import FaceDetector, create_detector, import_cv2
-from empathynet.faces.speaking import MouthMeter, score_track
+from empathynet.faces.speaking import MouthMeter, SpeakingScore, score_track
 from empathynet.faces.sync import measure_sync, sync_fields
-from empathynet.faces.tracking import FaceTrack, detect_frames, sample_times_ms, track_faces
+from empathynet.faces.tracking import (
+    FaceTrack,
+    FrameFaces,
+    detect_frames,
+    sample_times_ms,
+    track_faces,
+)
 from empathynet.media.audio import AudioReader, write_wav
 from empathynet.media.decode import DecodedFrame, WindowDecoder, select_frames
 from empathynet.media.encode import (
@@ -97,8 +117,16 @@ from empathynet.store.atomic import batched_sync
 from empathynet.store.layout import DatasetLayout
 from empathynet.store.parts import remove_cue_media
 
-#: Bump when the rules or outputs of this stage change: rows record it.
-STAGE_VERSION = "3"
+#: Bump when the rules or outputs of this stage change: rows record it. (4: rejected rows
+#: have a thumbnail and what was measured; parts of 3 read the same, without them.)
+STAGE_VERSION = "4"
+
+#: A rejected row's thumbnail: file name, width in pixels (never enlarged), JPEG quality.
+#: Small: a report shows hundreds, and the build writes it only for rows a media check
+#: rejected, from a frame it decoded for detection.
+THUMB_NAME = "thumb.jpg"
+THUMB_WIDTH = 160
+THUMB_QUALITY = 80
 
 #: Decoded frames kept per window for extraction; a longer window is decoded twice.
 MAX_KEPT_FRAME_BYTES = 400 * 1024 * 1024
@@ -425,6 +453,51 @@ def _face_values(track: FaceTrack | None, context: WorkerContext) -> dict[str, A
         "face_fraction_min": track.min_size(measure),
         "face_coverage": track.coverage,
         "face_detector": context.config.faces.detector,
+        "face_size_fraction": track.median_size(measure),
+    }
+
+
+def _speaking_values(score: SpeakingScore) -> dict[str, Any]:
+    """The manifest columns of a face's speaking score (``faces/speaking.py``)."""
+    return {
+        "speaking_score": score.score,
+        "mouth_activity": score.mouth_activity,
+        "voiced_fraction": score.voiced_fraction,
+        "speaking_method": score.method,
+    }
+
+
+def _write_thumbnail(
+    work: ChunkWork, index: int, window: _Window, found: Sequence[FrameFaces]
+) -> dict[str, Any]:
+    """Write the thumbnail of a row a media check rejected and return its columns.
+
+    The picture is the frame sampled for detection nearest the sentence's middle (already
+    decoded and downscaled: nothing is decoded again), scaled to ``THUMB_WIDTH`` pixels
+    wide; ``found`` are the detections it is judged by, whose boxes in that frame are
+    recorded (fractions of the frame, as the thumbnail shows it).
+    """
+    utterance = work.utterances[index]
+    middle_ms = (utterance.start_ms + utterance.end_ms) // 2
+    time_ms = min(window.sampled, key=lambda t: (abs(t - middle_ms), t))
+    rgb = window.sampled[time_ms]
+    height, width = rgb.shape[:2]
+    if width > THUMB_WIDTH:
+        cv2 = import_cv2()
+        size = (THUMB_WIDTH, max(1, round(height * THUMB_WIDTH / width)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    layout = DatasetLayout(Path(work.dataset_root))
+    relative = layout.cue_media_relative(work.source.source_id, work.cue_ids[index], THUMB_NAME)
+    path = layout.resolve(relative)
+    write_jpeg(path, rgb, THUMB_QUALITY)
+    boxes = next((frame.boxes for frame in found if frame.time_ms == time_ms), ())
+    return {
+        "thumb_path": relative,
+        "thumb_ms": time_ms,
+        "thumb_face_boxes": boxes,
+        # Sizes as written, as for an accepted row's media (empathynet check).
+        "media_files": (relative,),
+        "media_bytes": (path.stat().st_size,),
     }
 
 
@@ -464,8 +537,15 @@ def _process_utterance(
         tracks = track_faces(found, faces.iou_threshold, faces.max_gap_frames)
     common: dict[str, Any] = {}
 
-    def reject(reason: str, track: FaceTrack | None = None, **extra: Any) -> CueGroup:
-        values = {**common, **_face_values(track, context), **extra}
+    def reject(
+        reason: str,
+        track: FaceTrack | None = None,
+        detections: Sequence[FrameFaces] = found,
+        **extra: Any,
+    ) -> CueGroup:
+        with timer.stage("thumbnail"):
+            thumbnail = _write_thumbnail(work, index, window, detections)
+        values = {**common, **_face_values(track, context), **thumbnail, **extra}
         return _row(work, index, "rejected", reason=reason, **values)
 
     if not tracks:
@@ -476,7 +556,7 @@ def _process_utterance(
             small_tracks = track_faces(second, faces.iou_threshold, faces.max_gap_frames)
             if small_tracks:
                 biggest = max(small_tracks, key=lambda t: t.median_size(faces.size_measure))
-                return reject("face_too_small", biggest, face_detector=small.name)
+                return reject("face_too_small", biggest, second, face_detector=small.name)
         return reject("no_face")
     large = [t for t in tracks if t.median_size(faces.size_measure) >= faces.large_fraction]
     if not large:
@@ -489,6 +569,7 @@ def _process_utterance(
     whole = main.coverage >= faces.min_track_coverage
     cuts = window.cuts_ms(context, timer)
     common["shot_cuts"] = len(cuts)
+    common["shot_cut_ms"] = min(cuts) if cuts else None
     if cuts and not (
         whole
         and len(large) == 1
@@ -499,7 +580,7 @@ def _process_utterance(
         return reject("face_partial", main)
     with timer.stage("audio"):
         samples = audio_reader.read(start_ms, end_ms)
-    speaking_value: float | None = None
+    speaking_values: dict[str, Any] = {}
     if faces.speaking:
         with timer.stage("speaking"):
             score = score_track(
@@ -511,9 +592,9 @@ def _process_utterance(
                 config.extract.audio_rate,
                 faces,
             )
-        speaking_value = score.score
+        speaking_values = _speaking_values(score)
         if score.clear_non_speaker and config.select.reject_non_speakers:
-            return reject("not_speaking", main, speaking_score=speaking_value)
+            return reject("not_speaking", main, **speaking_values)
     sync_values: dict[str, Any] = {}
     if faces.sync:
         # Audio with a margin for the offsets tried: before the media's start there is
@@ -532,7 +613,7 @@ def _process_utterance(
             )
         sync_values = sync_fields(sync)
         if sync.verdict == "out_of_sync":
-            return reject("out_of_sync", main, speaking_score=speaking_value, **sync_values)
+            return reject("out_of_sync", main, **speaking_values, **sync_values)
     with timer.stage("extract"):
         media = _extract(context, work, index, decoder, window, main, samples, timer)
     return _row(
@@ -541,7 +622,7 @@ def _process_utterance(
         "accepted",
         **common,
         **_face_values(main, context),
-        speaking_score=speaking_value,
+        **speaking_values,
         **sync_values,
         **media,
     )

@@ -4,13 +4,14 @@ Checked, one line per problem naming the file:
 
 * ``dataset.json``: a JSON object of format ``empathynet-dataset``, a ``format_version``
   this package reads and a ``config_hash`` that the manifest rows' ``stage_versions``
-  (``cues@3+<hash>``) agree with;
+  (``cues@4+<hash>``) agree with;
 * ``sources.parquet`` reads;
 * every manifest part reads as Parquet with a cue manifest's schema and holds only rows
   of its own source (``store/parts.py``), and no cue id is in two parts;
-* every media file an accepted row names is inside the dataset and exists, with the size
-  the row recorded when it was written (``media_bytes``; rows written before sizes were
-  recorded are checked for existence only).
+* every media file a row names (an accepted row's media, a rejected row's thumbnail) is
+  inside the dataset and exists, with the size the row recorded when it was written
+  (``media_bytes``; rows written before sizes were recorded are checked for existence
+  only).
 
 ``repair=True`` deletes each chunk with a problem (its manifest part and its cues' media
 folders) and an unreadable ``sources.parquet``, so that building again with the same
@@ -40,7 +41,7 @@ from empathynet.store.lock import dataset_lock
 from empathynet.store.parts import DamagedPartError, part_source, read_part, remove_cue_media
 
 #: Row fields that name one media file, and those that name several.
-MEDIA_PATH_FIELDS = ("clip_path", "face_clip_path", "audio_path", "audio_blur_path")
+MEDIA_PATH_FIELDS = ("clip_path", "face_clip_path", "audio_path", "audio_blur_path", "thumb_path")
 MEDIA_LIST_FIELDS = ("still_paths", "face_crop_paths", "media_files")
 
 
@@ -217,7 +218,7 @@ def _check_sources(layout: DatasetLayout, problems: list[Problem]) -> None:
 
 
 def _row_hashes(stage_versions: str) -> set[str]:
-    """The config hashes in ``cues@3+<hash>;...``."""
+    """The config hashes in ``cues@4+<hash>;...``."""
     return {entry.rsplit("+", 1)[1] for entry in stage_versions.split(";") if "+" in entry}
 
 
@@ -269,14 +270,13 @@ def _named_media(row: dict[str, Any]) -> list[str]:
 def _check_media(
     layout: DatasetLayout, part: Path, table: pa.Table, problems: list[Problem]
 ) -> int:
-    """Check the media of the part's accepted rows; returns how many files were named."""
-    wanted = ("cue_id", "status", *MEDIA_PATH_FIELDS, *MEDIA_LIST_FIELDS, "media_bytes")
+    """Check the media the part's rows name (accepted rows' media, rejected rows'
+    thumbnails); returns how many files were named."""
+    wanted = ("cue_id", *MEDIA_PATH_FIELDS, *MEDIA_LIST_FIELDS, "media_bytes")
     present = [name for name in wanted if name in table.column_names]
     part_name = _relative(layout, part)
     checked = 0
     for row in table.select(present).to_pylist():
-        if row["status"] != "accepted":
-            continue
         sizes = dict(zip(row.get("media_files") or (), row.get("media_bytes") or (), strict=False))
         where = f"cue {row['cue_id']} in {part_name}"
         for name in _named_media(row):

@@ -102,6 +102,11 @@ class Dataset:
         return str(self.info.get("name") or self.root.name)
 
     @property
+    def title(self) -> str:
+        """Its title (``set_dataset_title``), else its name."""
+        return str(self.info.get("title") or self.name)
+
+    @property
     def sources(self) -> list[Source]:
         """Every source (video file) of the dataset, as ``Source`` records."""
         path = self.layout.sources_parquet

@@ -104,8 +104,11 @@ def read_part(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
         # One open for the schema and the rows (a dataset has thousands of parts).
         with pq.ParquetFile(path) as handle:
             check_part_schema(handle.schema_arrow, path)
+            present = set(handle.schema_arrow.names)
             wanted = (
-                None if columns is None else list(dict.fromkeys([*columns, "source_id", "cue_id"]))
+                None
+                if columns is None
+                else [c for c in dict.fromkeys([*columns, "source_id", "cue_id"]) if c in present]
             )
             table = handle.read(columns=wanted)
     except (OSError, pa.ArrowException) as error:
@@ -126,6 +129,10 @@ def read_part(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
             f"damaged manifest part: cue ids not of source {source_id} as its name says", path
         )
     if columns is not None:
+        for name in columns:  # a column added after the part was written: not recorded
+            if name not in table.column_names:
+                kind = CUE_SCHEMA.field(name).type if name in CUE_SCHEMA.names else pa.null()
+                table = table.append_column(name, pa.nulls(table.num_rows, kind))
         table = table.select(list(columns))
     return table
 
