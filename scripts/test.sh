@@ -2,7 +2,7 @@
 # The whole test suite on a fresh machine: set up, then lint, type-check and test.
 # Usage: bash scripts/test.sh [extra pytest arguments]
 set -euo pipefail
-. "$(dirname "$0")/_venv.sh" "dev,asr,embed,hf,demo,export"
+. "$(dirname "$0")/_venv.sh" "dev,asr,embed,hf,demo,export,ray"
 echo "== ruff" >&2
 ruff check src tests benchmarks
 ruff format --check src tests benchmarks

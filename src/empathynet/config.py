@@ -317,6 +317,48 @@ class BlurConfig:
             raise bad("splice_speech_db", "must be positive", self.splice_speech_db)
 
 
+TRANSCRIBE_MODES: tuple[str, ...] = ("missing", "always", "never")
+
+
+@dataclass(frozen=True)
+class TranscribeConfig:
+    """Speech recognition for sources without subtitles (``pipeline/transcribe.py``)."""
+
+    #: ``missing``: transcribe sources that have no subtitles (no sidecar, no embedded
+    #: text stream); ``always``: ignore subtitles and transcribe every source; ``never``
+    mode: str = "missing"
+    #: a CTranslate2 Whisper model folder (a multilingual one for other languages); None:
+    #: the bundled English tiny model (extra asr)
+    model: str | None = None
+    #: the spoken language (ISO 639-1) when known; None: the model's guess
+    language: str | None = None
+    #: a sentence whose mean word probability is below this is rejected ``low_confidence``
+    min_confidence: float = 0.5
+    #: a pause between words this long ends a sentence even without punctuation
+    max_pause_ms: int = 800
+    #: Silero voice activity detection before recognition (skips silences and music)
+    vad: bool = True
+    beam_size: int = 1
+    #: compare subtitle sentences with the recogniser's speech: report offset and drift
+    check_timing: bool = False
+    #: with check_timing: shift the subtitles by the constant offset found (when clear)
+    correct_offset: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in TRANSCRIBE_MODES:
+            raise ConfigError(
+                f"transcribe.mode must be one of {', '.join(TRANSCRIBE_MODES)}, got {self.mode!r}"
+            )
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ConfigError(
+                f"transcribe.min_confidence must be in [0, 1], got {self.min_confidence!r}"
+            )
+        if self.max_pause_ms < 100:
+            raise ConfigError(f"transcribe.max_pause_ms must be >= 100, got {self.max_pause_ms}")
+        if self.beam_size < 1:
+            raise ConfigError(f"transcribe.beam_size must be >= 1, got {self.beam_size}")
+
+
 @dataclass(frozen=True)
 class EmpathyNetConfig:
     """All options, grouped by part of the flow."""
@@ -327,6 +369,7 @@ class EmpathyNetConfig:
     select: SelectConfig = field(default_factory=SelectConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     blur: BlurConfig = field(default_factory=BlurConfig)
+    transcribe: TranscribeConfig = field(default_factory=TranscribeConfig)
     #: Utterances per unit of work; each unit is committed as one manifest part.
     chunk_size: int = 16
 
@@ -388,3 +431,17 @@ def to_mapping(config: Any) -> dict[str, Any]:
     if not dataclasses.is_dataclass(config) or isinstance(config, type):
         raise TypeError(f"{config!r} is not a dataclass instance")
     return dataclasses.asdict(config)
+
+
+#: Sections added after datasets were built: left out of the options' hash while they
+#: hold their defaults, so those datasets keep their hash (and resume).
+LATE_SECTIONS: dict[str, Any] = {"transcribe": TranscribeConfig()}
+
+
+def hashed_mapping(config: EmpathyNetConfig) -> dict[str, Any]:
+    """``to_mapping(config)`` less the late sections at their defaults (what is hashed)."""
+    values = to_mapping(config)
+    for name, default in LATE_SECTIONS.items():
+        if getattr(config, name) == default:
+            values.pop(name, None)
+    return values

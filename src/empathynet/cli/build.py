@@ -20,6 +20,7 @@ BUILD_EXAMPLE = """example:
   empathynet build film.mkv talk.mp4 --out my-dataset --config build.yaml
   empathynet build --sources sources.csv --out my-dataset
   empathynet build --recipe recipe.jsonl fetched/ --out rebuilt
+  empathynet build /shared/movies --out /shared/my-dataset --engine ray --address auto
 
 Videos pair with a sidecar subtitle file of the same name (film.srt, film.en.vtt, ...),
 else with their embedded subtitle stream. A sources file (CSV or JSON Lines with the
@@ -28,6 +29,9 @@ they come from; yt-dlp's NAME.info.json beside a video is read too. --recipe reb
 cue groups, labels and tasks a recipe lists from the videos in the inputs (see
 empathynet recipe export and empathynet fetch); it exits with 1 when something differs.
 Re-running the same command resumes an interrupted build without duplicates.
+--engine ray runs the work on a Ray cluster (pip install 'empathynet[ray]'): a local one
+started for the build, or the one at --address; the inputs and --out must then be on
+storage every node sees, at the same path (docs/scaling.md).
 """
 
 INSPECT_EXAMPLE = """example:
@@ -49,7 +53,23 @@ def add_parsers(commands: Any) -> None:
     )
     build.add_argument("inputs", nargs="*", help="video files or folders")
     build.add_argument("--out", required=True, type=Path, help="dataset directory")
-    build.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    build.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default 1; with --engine ray, one per CPU of the cluster)",
+    )
+    build.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="where the work runs: local processes (default) or a Ray cluster (extra ray)",
+    )
+    build.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="with --engine ray: the cluster to join (HOST:6379, auto); default: start a "
+        "local Ray for the build",
+    )
     build.add_argument("--config", type=Path, help="YAML file of build options")
     build.add_argument(
         "--sources",
@@ -73,6 +93,22 @@ def add_parsers(commands: Any) -> None:
         help="rebuild from scratch when the dataset was built with other options",
     )
     build.add_argument("--title", help="the dataset's title, shown by its report, card and exports")
+    build.add_argument(
+        "--transcribe",
+        choices=("missing", "always", "never"),
+        help="hear the sentences of sources without subtitles (missing, the default), of "
+        "every source (always), or never (extra asr)",
+    )
+    build.add_argument(
+        "--check-timing",
+        action="store_true",
+        help="compare subtitle sentences with the speech and report each source's offset",
+    )
+    build.add_argument(
+        "--correct-timing",
+        action="store_true",
+        help="with the check: shift subtitles by a clear constant offset",
+    )
     build.add_argument("--no-progress", action="store_true", help="no progress line")
     build.add_argument("--json", action="store_true", help="print the summary as JSON")
     build.set_defaults(run=run_build)
@@ -117,18 +153,30 @@ def run_build(args: argparse.Namespace) -> int:
         overrides.setdefault("extract", {})["full_clip"] = True
     if args.detector:
         overrides.setdefault("faces", {})["detector"] = args.detector
+    if args.transcribe:
+        overrides.setdefault("transcribe", {})["mode"] = args.transcribe
+    if args.check_timing or args.correct_timing:
+        overrides.setdefault("transcribe", {})["check_timing"] = True
+    if args.correct_timing:
+        overrides.setdefault("transcribe", {})["correct_offset"] = True
     config = load_config(args.config, overrides)
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if args.address is not None and args.engine != "ray":
+        raise ConfigError("--address is the address of a Ray cluster: add --engine ray")
+    # Locally one process unless asked; on Ray, by default every CPU of the cluster.
+    workers = args.workers if args.workers is not None or args.engine == "ray" else 1
     try:
         summary = build_dataset(
             args.inputs,
             args.out,
             config,
-            workers=args.workers,
+            workers=workers,
             overwrite=args.overwrite,
             progress=not args.no_progress,
             sources_file=args.sources,
+            engine=args.engine,
+            address=args.address,
         )
         if args.title is not None:
             set_dataset_title(args.out, args.title)
@@ -157,6 +205,9 @@ def run_recipe_build(args: argparse.Namespace) -> int:
             ("--detector", args.detector),
             ("--full-clips", args.full_clips),
             ("--overwrite", args.overwrite),
+            ("--transcribe", args.transcribe),
+            ("--check-timing", args.check_timing),
+            ("--correct-timing", args.correct_timing),
         )
         if value
     ]
@@ -164,14 +215,17 @@ def run_recipe_build(args: argparse.Namespace) -> int:
         raise ConfigError(f"--recipe gives the build options and sources: drop {given[0]}")
     if not args.inputs:
         raise ConfigError("--recipe needs the folder of the videos (what empathynet fetch wrote)")
-    if args.workers < 1:
-        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if args.engine != "local" or args.address is not None:
+        raise ConfigError("--recipe builds with the local engine for now: drop --engine ray")
+    workers = 1 if args.workers is None else args.workers
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
     try:
         result = build_from_recipe(
             args.recipe,
             args.inputs,
             args.out,
-            workers=args.workers,
+            workers=workers,
             progress=not args.no_progress,
         )
     except KeyboardInterrupt:

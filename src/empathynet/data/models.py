@@ -77,8 +77,17 @@ class Source(_Record):
     sync_offset_ms: int | None = None
     sync_peak: float | None = None
     sync_cues: int | None = None
-    subtitle_origin: str | None = None  #: "sidecar" or "embedded:<stream index>"
+    #: where its sentences come from: "sidecar", "embedded", "asr" (speech recognition),
+    #: "transcript" (a text without times aligned to the speech) or "recipe"
+    subtitle_origin: str | None = None
     subtitle_path: str | None = None
+    #: the timing check (``transcribe.check_timing``): the shift that puts the subtitles on
+    #: the speech (ms; positive: they came early), its drift over the source, the overlap
+    #: correlation at the shift, and whether the subtitles were shifted by it
+    timing_offset_ms: int | None = None
+    timing_drift_ms_per_min: float | None = None
+    timing_peak: float | None = None
+    timing_corrected: bool | None = None
     sha256: str | None = None  #: SHA-256 (hex) of the whole file: what a recipe checks
     size_bytes: int | None = None
     #: where its url, licence, title... come from: "sources:<file name>" (a sources file
@@ -110,6 +119,12 @@ class Utterance(_Record):
     dialogue: bool = False  #: split from a multi-speaker event ("- Hi. - Hello.")
     source_id: str | None = None
     overlap: bool = False  #: its event is on screen together with another event
+    #: where the words come from: "subtitles", "asr" (speech recognition) or "transcript"
+    #: (a text without times, aligned to the speech by the recogniser)
+    transcript_source: str = "subtitles"
+    transcript_model: str | None = None  #: the recogniser that heard or aligned the words
+    transcript_confidence: float | None = None  #: mean word probability (0-1) of the words
+    low_confidence: bool = False  #: the recogniser was unsure: rejected ``low_confidence``
 
     @property
     def duration_ms(self) -> int:
@@ -280,6 +295,10 @@ class CueGroup(_Record):
     nonverbal: tuple[str, ...] = ()
     speaker: str | None = None
     event_ids: tuple[int, ...] = ()
+    #: "subtitles", "asr" or "transcript" (see ``Utterance``); None: written before v0.2
+    transcript_source: str | None = None
+    transcript_model: str | None = None
+    transcript_confidence: float | None = None
     face: FaceSummary = FaceSummary()
     checks: SpeakerChecks = SpeakerChecks()
     media: CueMedia = CueMedia()

@@ -44,6 +44,10 @@ SOURCE_SCHEMA = pa.schema(
         ("sync_cues", pa.int32()),
         ("subtitle_origin", pa.string()),
         ("subtitle_path", pa.string()),
+        ("timing_offset_ms", pa.int64()),
+        ("timing_drift_ms_per_min", pa.float64()),
+        ("timing_peak", pa.float64()),
+        ("timing_corrected", pa.bool_()),
         ("sha256", pa.string()),
         ("size_bytes", pa.int64()),
         ("provenance", pa.string()),
@@ -70,6 +74,10 @@ UTTERANCE_SCHEMA = pa.schema(
         ("dialogue", pa.bool_()),
         ("source_id", pa.string()),
         ("overlap", pa.bool_()),
+        ("transcript_source", pa.string()),
+        ("transcript_model", pa.string()),
+        ("transcript_confidence", pa.float32()),
+        ("low_confidence", pa.bool_()),
     ]
 )
 
@@ -86,6 +94,9 @@ CUE_SCHEMA = pa.schema(
         ("nonverbal", pa.list_(pa.string())),
         ("speaker", pa.string()),
         ("event_ids", pa.list_(pa.int64())),
+        ("transcript_source", pa.string()),
+        ("transcript_model", pa.string()),
+        ("transcript_confidence", pa.float32()),
         ("face_boxes", pa.list_(_FACE_BOX)),
         ("face_area_fractions", pa.list_(pa.float32())),
         ("face_width_fraction", pa.float32()),

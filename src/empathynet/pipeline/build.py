@@ -16,6 +16,7 @@ import filecmp
 import functools
 import hashlib
 import json
+import os
 import re
 import shutil
 import sys
@@ -32,14 +33,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from empathynet import __version__
-from empathynet.config import EmpathyNetConfig, to_mapping
+from empathynet.config import EmpathyNetConfig, hashed_mapping, to_mapping
 from empathynet.data.models import CueGroup, Source, Utterance, make_cue_id
 from empathynet.data.schemas import CUE_SCHEMA, SOURCE_SCHEMA, records_to_table, table_to_records
 from empathynet.engines.local import LocalEngine
-from empathynet.errors import DatasetError, EmpathyNetError, NoAudioStreamError, storage_error
+from empathynet.engines.ray import RayEngine
+from empathynet.errors import (
+    ConfigError,
+    DatasetError,
+    EmpathyNetError,
+    NoAudioStreamError,
+    storage_error,
+)
 from empathynet.faces.sync import PooledSync, pool_sync_curves
 from empathynet.media.probe import content_hash, probe
-from empathynet.pipeline import cues
+from empathynet.pipeline import cues, transcribe
 from empathynet.pipeline.cues import ChunkResult, ChunkWork, WorkerContext
 from empathynet.pipeline.discover import SkippedInput, SourceInput, discover_inputs
 from empathynet.pipeline.progress import Progress
@@ -55,29 +63,30 @@ from empathynet.store.atomic import (
     is_temporary,
     remove_stale_temporaries,
 )
+from empathynet.store.compact import AUTO_COMPACT_PARTS, committed_chunks, compact_manifest
 from empathynet.store.hashing import file_sha256
 from empathynet.store.layout import DatasetLayout, read_dataset_json, require_dataset
 from empathynet.store.lock import LOCK_NAME, dataset_lock
 from empathynet.store.parts import (
     DAMAGED_SUFFIX,
-    DamagedPartError,
+    STAGE_SECONDS_KEY,
     Warn,
-    chunk_part_damage,
-    part_source,
+    chunks_in,
+    file_sources,
+    manifest_sources,
     readable_parts,
     remove_cue_media,
-    set_aside,
     warn_on_stderr,
 )
 from empathynet.store.removals import finish_removals, read_removals
 from empathynet.subtitles import load_utterances
 
-PART_SECONDS_KEY = b"empathynet.stage_seconds"
+PART_SECONDS_KEY = STAGE_SECONDS_KEY
 
 
 def config_hash(config: EmpathyNetConfig) -> str:
     """A short stable hash of every option that changes what the build writes."""
-    text = json.dumps(to_mapping(config), sort_keys=True)
+    text = json.dumps(hashed_mapping(config), sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -115,6 +124,7 @@ class PreparedSource:
     cue_ids: tuple[str, ...] | None = None
     #: why the source is not built from at all (not in the recipe, other bytes)
     skip_reason: str | None = None
+    notes: list[str] = field(default_factory=list)  #: lines the build prints
 
 
 def _with_speaker(utterances: Sequence[Utterance], speaker: str | None) -> tuple[Utterance, ...]:
@@ -124,12 +134,147 @@ def _with_speaker(utterances: Sequence[Utterance], speaker: str | None) -> tuple
     return tuple(u if u.speaker else dataclasses.replace(u, speaker=speaker) for u in utterances)
 
 
+@dataclass
+class _Sentences:
+    """A source's sentences and where they come from."""
+
+    utterances: tuple[Utterance, ...]
+    counts: Counter[str]
+    warnings: list[str]
+    source_fields: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  #: lines the build prints
+
+
+def _sentences_of(
+    item: SourceInput, source_id: str, config: EmpathyNetConfig, cache_dir: Path | None
+) -> _Sentences | str:
+    """The sentences of a source: from its subtitles, else (``transcribe.mode``) from
+    speech recognition or a transcript without times aligned to it; with
+    ``transcribe.check_timing``, subtitles are checked against the speech (and shifted by a
+    clear constant offset when ``correct_offset``). A string: why the source fails (one
+    line)."""
+    path = item.video_path
+    options = config.transcribe
+    subtitle_error: EmpathyNetError | None = None
+    if options.mode != "always":
+        try:
+            subtitle = item.subtitle_path if item.subtitle_path is not None else path
+            result = load_utterances(subtitle, config.subtitles, source_id=source_id)
+        except EmpathyNetError as error:
+            if storage_error(error) is not None:
+                raise  # too many open files is no bad subtitle
+            subtitle_error = error
+        else:
+            found = _Sentences(
+                result.utterances, Counter(result.report.counts), list(result.report.warnings)
+            )
+            if options.check_timing or options.correct_offset:
+                return _checked_timing(found, item, source_id, config, cache_dir)
+            return found
+    if subtitle_error is not None and (options.mode == "never" or item.subtitle_path is not None):
+        # a sidecar the user gave that cannot be read is an error, not a reason to guess
+        reason = f"subtitles: {subtitle_error.describe(path.parent)}"
+        if item.subtitle_path is None:
+            reason += " (and no sidecar subtitle file such as NAME.srt or NAME.vtt beside it)"
+        return reason
+    try:
+        return _spoken_sentences(item, source_id, config, cache_dir)
+    except EmpathyNetError as error:
+        if storage_error(error) is not None:
+            raise
+        before = "no subtitles, and " if subtitle_error is not None else ""
+        return f"subtitles: {before}transcribing failed: {error.describe(path.parent)}"
+
+
+def _spoken_sentences(
+    item: SourceInput, source_id: str, config: EmpathyNetConfig, cache_dir: Path | None
+) -> _Sentences:
+    """Sentences heard by the recogniser, or those of ``NAME.txt`` placed on the speech."""
+    path = item.video_path
+    heard = transcribe.cached_transcript(path, source_id, config.transcribe, None, cache_dir)
+    counts: Counter[str] = Counter()
+    warnings: list[str] = []
+    text_file = transcribe.transcript_file(path)
+    if text_file is not None:
+        try:
+            lines = transcribe.read_plain_transcript(text_file)
+        except (OSError, UnicodeDecodeError) as error:
+            raise EmpathyNetError(f"cannot read the transcript ({error})", text_file) from None
+        aligned = transcribe.align_sentences(lines, heard, source_id, config.transcribe)
+        utterances = aligned.utterances
+        counts["transcript_aligned"] = len(aligned.utterances)
+        notes = []
+        if aligned.unaligned:
+            counts["transcript_unaligned"] = len(aligned.unaligned)
+            notes = [
+                f"{text_file}: not found in the speech, not used: {sentence!r}"
+                for sentence in aligned.unaligned
+            ]
+        origin = "transcript"
+    else:
+        utterances = transcribe.sentences_from_words(heard, source_id, config.transcribe)
+        counts["asr_sentences"] = len(utterances)
+        origin = "asr"
+        notes = []
+    fields: dict[str, Any] = {
+        "subtitle_origin": origin,
+        "subtitle_path": str(text_file) if text_file is not None else None,
+    }
+    if heard.language:
+        fields["language"] = heard.language
+    return _Sentences(utterances, counts, warnings, fields, notes)
+
+
+def _checked_timing(
+    found: _Sentences,
+    item: SourceInput,
+    source_id: str,
+    config: EmpathyNetConfig,
+    cache_dir: Path | None,
+) -> _Sentences:
+    """``found`` with the timing check's figures (and shifted when asked and clear)."""
+    try:
+        heard = transcribe.cached_transcript(
+            item.video_path, source_id, config.transcribe, None, cache_dir
+        )
+    except EmpathyNetError as error:
+        if storage_error(error) is not None:
+            raise
+        found.notes.append(f"{item.video_path}: timing check not done: {error}")
+        return found
+    check = transcribe.check_timing(found.utterances, heard, None)
+    if check is None:
+        return found
+    utterances = found.utterances
+    if config.transcribe.correct_offset and check.clear:
+        utterances = transcribe.shifted(utterances, check.offset_ms)
+        check = dataclasses.replace(check, corrected=True)
+        found.counts["timing_corrected"] += 1
+    fields = {
+        "timing_offset_ms": check.offset_ms,
+        "timing_drift_ms_per_min": check.drift_ms_per_min,
+        "timing_peak": check.peak,
+        "timing_corrected": check.corrected,
+    }
+    found.notes.append(
+        f"{item.video_path}: subtitle timing {check.offset_ms:+d} ms against the speech "
+        f"({check.method}, {check.sentences} sentences"
+        + (f", drift {check.drift_ms_per_min:+.0f} ms/min" if check.drift_ms_per_min else "")
+        + ("; corrected" if check.corrected else "")
+        + ")"
+    )
+    return _Sentences(utterances, found.counts, found.warnings, fields, found.notes)
+
+
 def prepare_source(
     item: SourceInput,
     config: EmpathyNetConfig,
     planned: SourcePlan | None = None,
+    cache_dir: Path | None = None,
 ) -> PreparedSource:
-    """Hash and probe one video and read its subtitles; never raises for bad input.
+    """Hash and probe one video and read its subtitles (or hear its sentences:
+    ``transcribe``); never raises for bad input. ``cache_dir``: where transcripts are kept
+    (``DATASET/transcripts``).
 
     With ``planned`` (a recipe's sources), the sentences are the planned ones and a video
     that is not planned, or whose bytes differ from the plan's SHA-256, gets a
@@ -163,23 +308,17 @@ def prepare_source(
         base.update(subtitle_origin="recipe", subtitle_path=None)
         prepared = PreparedSource(Source(**base), plan.utterances, cue_ids=plan.cue_ids)
     else:
-        try:
-            subtitle = item.subtitle_path if item.subtitle_path is not None else path
-            result = load_utterances(subtitle, config.subtitles, source_id=source_id)
-        except EmpathyNetError as error:
-            if storage_error(error) is not None:
-                raise  # too many open files is no bad subtitle
-            reason = f"subtitles: {error.describe(path.parent)}"
-            if item.subtitle_path is None:
-                reason += " (and no sidecar subtitle file such as NAME.srt or NAME.vtt beside it)"
-            source = Source(**base, status="failed", reason=reason)
-            return PreparedSource(source, warnings=[str(error)])
+        read = _sentences_of(item, source_id, config, cache_dir)
+        if isinstance(read, str):
+            return PreparedSource(Source(**base, status="failed", reason=read), warnings=[read])
         speaker = metadata.speaker if metadata is not None else None
+        base.update(read.source_fields)
         prepared = PreparedSource(
             Source(**base),
-            _with_speaker(result.utterances, speaker),
-            subtitle_counts=Counter(result.report.counts),
-            warnings=list(result.report.warnings),
+            _with_speaker(read.utterances, speaker),
+            subtitle_counts=read.counts,
+            warnings=read.warnings,
+            notes=read.notes,
         )
     try:
         info = probe(path)
@@ -309,6 +448,10 @@ class BuildSummary:
     #: files of the last build's inputs not built from, with the reason (not a video,
     #: a sound file, the same content as another video...)
     skipped_inputs: list[SkippedInput] = field(default_factory=list)
+    #: the engine of the last build: ``name`` (local, ray), ``workers``; ray: ``nodes``
+    engine: dict[str, Any] = field(default_factory=dict)
+    #: per source whose subtitle timing was checked: (offset ms, corrected)
+    timing: dict[str, tuple[int, bool]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -323,6 +466,7 @@ class BuildSummary:
             "stage_seconds": {k: round(v, 3) for k, v in sorted(self.stage_seconds.items())},
             "subtitle_fixes": dict(sorted(self.subtitle_counts.items())),
             "wall_seconds": None if self.wall_seconds is None else round(self.wall_seconds, 3),
+            "engine": self.engine,
             "chunks_done": self.chunks_done,
             "chunks_written": self.chunks_written,
             "chunks_skipped": self.chunks_skipped,
@@ -331,6 +475,10 @@ class BuildSummary:
             "damaged_parts": self.damaged_parts,
             "sync": {
                 source_id: dataclasses.asdict(pooled) for source_id, pooled in self.sync.items()
+            },
+            "timing": {
+                source_id: {"offset_ms": offset, "corrected": corrected}
+                for source_id, (offset, corrected) in sorted(self.timing.items())
             },
         }
 
@@ -377,6 +525,12 @@ class BuildSummary:
                     f"{'late' if pooled.offset_ms > 0 else 'early'} (r {pooled.peak:.2f} against "
                     f"{pooled.at_zero:.2f} in step, {pooled.cues} cues): shifted audio or a dub"
                 )
+        if self.timing:
+            out.append(f"  subtitle timing against the speech ({len(self.timing)} sources):")
+            for source_id, (offset, corrected) in sorted(self.timing.items()):
+                where = display_path(self.source_paths.get(source_id, source_id), self.inputs)
+                what = "shifted by it" if corrected else "as they are"
+                out.append(f"    {where}: {offset:+d} ms (subtitles used {what})")
         if self.parts_redone:
             out.append(
                 f"  damaged manifest parts redone: {len(self.parts_redone)} "
@@ -391,7 +545,8 @@ class BuildSummary:
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.stage_seconds.items()))
             out.append(f"  time per stage (summed over workers): {stages}")
         if self.wall_seconds is not None:
-            out.append(f"  wall time of the last run: {self.wall_seconds:.1f}s")
+            ran = engine_line(self.engine)
+            out.append(f"  wall time of the last run: {self.wall_seconds:.1f}s{ran}")
         return out
 
 
@@ -449,10 +604,10 @@ def _remove_build_outputs(layout: DatasetLayout) -> None:
         with contextlib.suppress(OSError, pa.ArrowException):
             table = pq.read_table(layout.sources_parquet, columns=["source_id"])
             source_ids.update(str(s) for s in table.column("source_id").to_pylist() if s)
-    for part in [*layout.cue_parts(), *layout.cues_dir.glob(f"part-*.parquet{DAMAGED_SUFFIX}")]:
-        with contextlib.suppress(DamagedPartError):  # a name not of a part names no source
-            source_ids.add(part_source(part.with_name(part.name.removesuffix(DAMAGED_SUFFIX))))
+    for part in [*layout.cue_parts(), *layout.cues_dir.glob(f"*.parquet{DAMAGED_SUFFIX}")]:
+        source_ids.update(file_sources(part))  # a name not of a manifest file names none
         part.unlink(missing_ok=True)
+    layout.compacted_index.unlink(missing_ok=True)
     for source_id in source_ids:
         folder = layout.media_dir / source_id
         # one plain folder straight inside media/: never a path the records could bend
@@ -472,7 +627,14 @@ def _remove_stale_temporaries(layout: DatasetLayout) -> None:
     """Delete the temporary files an interrupted run left: in the dataset's root and in
     the folders the package writes, never elsewhere."""
     remove_stale_temporaries(layout.root, recursive=False)
-    for folder in (layout.cues_dir, layout.media_dir, layout.reports_dir, "labels", "tasks"):
+    for folder in (
+        layout.cues_dir,
+        layout.media_dir,
+        layout.reports_dir,
+        "labels",
+        "tasks",
+        "transcripts",
+    ):
         remove_stale_temporaries(layout.root / folder)
 
 
@@ -500,12 +662,15 @@ def build_dataset(
     out: str | Path,
     config: EmpathyNetConfig | None = None,
     *,
-    workers: int = 1,
+    workers: int | None = 1,
     overwrite: bool = False,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     sources_file: str | Path | None = None,
     planned: Mapping[str, PlannedSource] | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    compact: bool = True,
 ) -> BuildSummary:
     """Build (or resume building) the dataset at ``out`` from videos and folders.
 
@@ -515,6 +680,14 @@ def build_dataset(
     sources of a recipe by id (``recipes.build_from_recipe``): only they are built, from
     their listed sentences, and only when their bytes are the recipe's.
 
+    ``engine``: ``local`` (a process pool of ``workers`` processes) or ``ray`` (``workers``
+    Ray actors, ``None``: one per CPU of the cluster; ``address``: an existing cluster's,
+    else a local Ray is started for the build; extra ``ray``). The dataset and the inputs
+    must then be on storage every node sees, at the same path (``docs/scaling.md``).
+
+    ``compact``: at its end, merge the manifest parts into files of ~100,000 rows when
+    there are ``store.compact.AUTO_COMPACT_PARTS`` or more (``empathynet compact``).
+
     Bad inputs never stop the build: each becomes a failed source or failed rows with
     a one-line error. A failure of the machine (a full disk, a quota, too many open files)
     stops it with ``StorageError`` before the chunk it hit is committed; running the build
@@ -522,6 +695,7 @@ def build_dataset(
     ``reports/build.json``.
     """
     started = time.monotonic()
+    runner = _make_engine(engine, workers, address)  # a missing Ray is said before any work
     config = config or EmpathyNetConfig()
     layout = DatasetLayout(Path(out))
     build_hash = config_hash(config)
@@ -549,12 +723,13 @@ def build_dataset(
                 layout,
                 config,
                 build_hash,
-                workers,
+                runner,
                 progress,
                 log,
                 started,
                 skipped_inputs,
                 None if planned is None else SourcePlan(planned),
+                compact=compact,
             )
         except BaseException as error:
             # A build that stops before writing anything leaves no empty --out behind
@@ -645,18 +820,52 @@ def _remove_if_empty(folders: list[Path]) -> None:
             return
 
 
+Engine = (
+    LocalEngine[WorkerContext, ChunkWork, ChunkResult]
+    | RayEngine[WorkerContext, ChunkWork, ChunkResult]
+)
+
+
+def _make_engine(name: str, workers: int | None, address: str | None) -> Engine:
+    """The engine a build runs the cue stage on; ``ConfigError`` for a bad choice."""
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if name == "ray":
+        return RayEngine(workers, address)
+    if name != "local":
+        raise ConfigError(f"unknown engine {name!r}: local or ray")
+    if address is not None:
+        raise ConfigError("--address is the address of a Ray cluster: add --engine ray")
+    return LocalEngine(workers or os.cpu_count() or 1)
+
+
+def engine_line(engine: Mapping[str, Any]) -> str:
+    """`` (engine ray, 4 workers on 2 nodes)`` for a summary line, or nothing."""
+    if not engine.get("name"):
+        return ""
+    workers = engine.get("workers")
+    text = f" (engine {engine['name']}"
+    if workers:
+        text += f", {workers} worker{'s' if workers != 1 else ''}"
+    if engine.get("nodes"):
+        text += f" on {engine['nodes']} node{'s' if engine['nodes'] != 1 else ''}"
+    return text + ")"
+
+
 def _build(
     items: list[SourceInput],
     inputs: Sequence[str | Path],
     layout: DatasetLayout,
     config: EmpathyNetConfig,
     build_hash: str,
-    workers: int,
+    engine: Engine,
     progress: bool,
     log: Callable[[str], None] | None,
     started: float,
     skipped_inputs: list[SkippedInput] | None = None,
     planned: SourcePlan | None = None,
+    *,
+    compact: bool = True,
 ) -> BuildSummary:
     say = log or (lambda line: print(line, file=sys.stderr))
     skipped_inputs = list(skipped_inputs or [])
@@ -667,8 +876,10 @@ def _build(
     seen: dict[str, PreparedSource] = {}
     with Progress("reading sources", total=len(items), enabled=progress) as bar:
         for item in items:
-            entry = prepare_source(item, config, planned)
+            entry = prepare_source(item, config, planned, layout.root / "transcripts")
             bar.advance()
+            for note in entry.notes:
+                say(note)
             if entry.skip_reason is not None:
                 say(f"{entry.source.path}: {entry.skip_reason}, skipped")
                 skipped_inputs.append(SkippedInput(entry.source.path, entry.skip_reason))
@@ -692,9 +903,11 @@ def _build(
     atomic_write_table(layout.sources_parquet, records_to_table(sources, SOURCE_SCHEMA))
 
     finish_removals(layout.root, removals)  # a removal stopped half-way is finished here
+    # in their own parts or in compacted files (a stopped compaction is finished first)
+    chunks_done = committed_chunks(layout, say)
     work: list[ChunkWork] = []
     skipped = 0
-    redone: list[str] = []
+    redone: list[str] = list(chunks_done.redone)
     for entry in prepared:
         for chunk in plan_chunks(entry, layout, config, versions):
             kept = removals.kept(chunk.cue_ids)
@@ -706,20 +919,19 @@ def _build(
                     cue_ids=tuple(chunk.cue_ids[i] for i in kept),
                     utterances=tuple(chunk.utterances[i] for i in kept),
                 )
-            part = layout.cue_part(chunk.source.source_id, chunk.chunk)
-            damage = chunk_part_damage(part, chunk.cue_ids) if part.exists() else None
+            key = (chunk.source.source_id, chunk.chunk)
+            damage = chunks_done.damage(key, chunk.cue_ids)
             if damage is not None:
-                # Not committed after all: redo the chunk, keeping the bad file to look at.
-                moved = set_aside(part)
+                # Not committed after all: redo the chunk, keeping the bad rows to look at.
+                moved = chunks_done.set_aside(key)
                 remove_cue_media(layout, chunk.source.source_id, chunk.cue_ids)
                 say(f"{damage}; moved aside as {moved.name}, its chunk is redone")
-                redone.append(part.name)
-            if part.exists():
+                redone.append(layout.cue_part(*key).name)
+            if chunks_done.holds(key):
                 skipped += 1
             else:
                 work.append(chunk)
     total_utterances = sum(len(c.utterances) for c in work)
-    engine: LocalEngine[WorkerContext, ChunkWork, ChunkResult] = LocalEngine(workers)
     setup = functools.partial(cues.make_context, config)
     done = 0
     handed: list[ChunkWork] = []  # the chunks handed to the engine
@@ -751,6 +963,16 @@ def _build(
         except BaseException:
             _discard_uncommitted(layout, handed, committed)
             raise
+    if isinstance(engine, RayEngine) and engine.restarted:
+        _remove_stale_temporaries(layout)  # of Ray workers that died mid-chunk (redone)
+    if compact:
+        try:
+            compacted = compact_manifest(layout, min_parts=AUTO_COMPACT_PARTS, warn=say)
+        except DatasetError as error:  # the rows are committed all the same
+            say(f"{error}; the manifest is left in parts")
+        else:
+            if compacted.files_written:
+                say(compacted.line())
     summary = summarize(layout)
     if summary.sync:
         # The pooled offsets go with the sources they describe.
@@ -772,6 +994,8 @@ def _build(
     summary.chunks_skipped = skipped
     summary.parts_redone = redone
     summary.skipped_inputs = skipped_inputs
+    local = {"name": "local", "workers": engine.workers}
+    summary.engine = engine.facts() if isinstance(engine, RayEngine) else local
     # This run read every source's subtitles: its counts replace those of an earlier run.
     summary.subtitle_counts = Counter()
     for entry in prepared:
@@ -790,11 +1014,13 @@ def _check_speakers(layout: DatasetLayout, sources: Sequence[Source]) -> None:
     with contextlib.suppress(OSError, pa.ArrowException, KeyError):
         table = pq.read_table(layout.sources_parquet, columns=["source_id", "speaker"])
         before = dict(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
+        with_rows: set[str] | None = None  # the sources with committed rows, read once
         for source in sources:
             old = before.get(source.source_id)
             if source.source_id not in before or old == source.speaker:
                 continue
-            if any(layout.cues_dir.glob(f"part-{source.source_id}-*.parquet")):
+            with_rows = manifest_sources(layout) if with_rows is None else with_rows
+            if source.source_id in with_rows:
                 raise DatasetError(
                     f"the speaker of {Path(source.path).name} changed ({old!r} -> "
                     f"{source.speaker!r}) after its cue groups were cut with the old one: "
@@ -874,10 +1100,17 @@ def set_dataset_title(
         atomic_write_json(layout.dataset_json, value)
 
 
-def read_cue_parts(layout: DatasetLayout, warn: Warn | None = None) -> Iterable[tuple[Path, Any]]:
-    """Each committed manifest part and its Parquet table, in name order; a damaged part
-    (``store/parts.py``) is skipped with one line to ``warn`` (default: stderr)."""
-    return readable_parts(layout, warn=warn)
+def read_cue_parts(
+    layout: DatasetLayout, warn: Warn | None = None, columns: Sequence[str] | None = None
+) -> Iterable[tuple[Path, Any]]:
+    """Each committed manifest file (compacted files, then parts) and its Parquet table
+    (``columns``, default all); a damaged one (``store/parts.py``) is skipped with one
+    line to ``warn`` (default: stderr)."""
+    return readable_parts(layout, columns, warn=warn)
+
+
+#: The columns ``summarize`` counts (a compacted file holds ~100,000 rows of every column).
+SUMMARY_COLUMNS = ("source_id", "status", "reason", "error", "sync_curve")
 
 
 def summarize(
@@ -899,6 +1132,11 @@ def summarize(
         summary.sources = len(sources)
         summary.sources_failed = sum(s["status"] != "ok" for s in sources)
         summary.source_paths = {s["source_id"]: s["path"] for s in sources}
+        summary.timing = {
+            s["source_id"]: (int(s["timing_offset_ms"]), bool(s.get("timing_corrected")))
+            for s in sources
+            if s.get("timing_offset_ms") is not None
+        }
     curves: dict[str, list[Any]] = {}
     rows_per_source: Counter[str] = Counter()
     #: (source_id, reason) -> [failed rows, first error]
@@ -909,10 +1147,10 @@ def summarize(
         summary.damaged_parts.append(line)
         say(line)
 
-    for _, table in read_cue_parts(layout, skipped):
+    for _, table in read_cue_parts(layout, skipped, None if each_part else SUMMARY_COLUMNS):
         if each_part is not None:
             each_part(table)
-        summary.chunks_done += 1
+        summary.chunks_done += chunks_in(table)  # a compacted file holds many
         summary.utterances += table.num_rows
         if "sync_curve" in table.column_names:
             for source_id, curve in zip(
@@ -954,6 +1192,7 @@ def summarize(
         summary.chunks_written = report.get("chunks_written", 0)
         summary.chunks_skipped = report.get("chunks_skipped", 0)
         summary.parts_redone = list(report.get("parts_redone", []))
+        summary.engine = dict(report.get("engine") or {})
         summary.skipped_inputs = [
             SkippedInput(str(item["path"]), str(item["reason"]))
             for item in report.get("skipped_inputs", [])

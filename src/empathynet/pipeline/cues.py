@@ -255,6 +255,9 @@ def _row(work: ChunkWork, index: int, status: str, **values: Any) -> CueGroup:
             "nonverbal": utterance.nonverbal,
             "speaker": utterance.speaker,
             "event_ids": utterance.event_ids,
+            "transcript_source": utterance.transcript_source,
+            "transcript_model": utterance.transcript_model,
+            "transcript_confidence": utterance.transcript_confidence,
             "stage_versions": work.stage_versions,
             **values,
         },
@@ -267,6 +270,8 @@ def _rule_reason(utterance: Utterance, context: WorkerContext, source: Source) -
     select = context.config.select
     if source.duration_ms is not None and utterance.end_ms > source.duration_ms:
         return "beyond_end"
+    if utterance.low_confidence:
+        return "low_confidence"
     if utterance.dialogue and select.reject_dialogue:
         return "dialogue"
     if utterance.overlap and select.reject_overlap:

@@ -58,6 +58,9 @@ CUE_COLUMNS: tuple[str, ...] = (
     "nonverbal",
     "speaker",
     "event_ids",
+    "transcript_source",
+    "transcript_model",
+    "transcript_confidence",
     "status",
     "reason",
 )
@@ -286,8 +289,8 @@ def export_recipe(dataset: str | Path, out: str | Path) -> RecipeExport:
 
 
 def _utterance(values: dict[str, Any]) -> Utterance:
-    """The sentence a cue row was cut from. The rows do not keep the dialogue and overlap
-    flags; a row rejected for them had them, and they decide nothing else."""
+    """The sentence a cue row was cut from. The rows do not keep the dialogue, overlap and
+    low-confidence flags; a row rejected for them had them, and they decide nothing else."""
     reason = values.get("reason")
     return Utterance(
         start_ms=int(values["start_ms"]),
@@ -299,6 +302,10 @@ def _utterance(values: dict[str, Any]) -> Utterance:
         dialogue=reason == "dialogue",
         source_id=str(values["source_id"]),
         overlap=reason == "overlap",
+        transcript_source=str(values.get("transcript_source") or "subtitles"),
+        transcript_model=values.get("transcript_model"),
+        transcript_confidence=values.get("transcript_confidence"),
+        low_confidence=reason == "low_confidence",
     )
 
 

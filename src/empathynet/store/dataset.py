@@ -8,7 +8,7 @@ tasks, and each cue group's media as arrays.
         samples, rate = cue.load_audio()           # blurred audio, float32
         stills = cue.load_stills()                 # list of H x W x 3 uint8 arrays
 
-``cues`` reads the manifest one part at a time (``store/parts.py``: a damaged part is
+``cues`` reads the manifest one file at a time (``store/parts.py``: a damaged part is
 skipped with one line on stderr), so memory stays flat however many rows there are.
 Media paths are relative to the dataset and resolved inside it (a path that leaves it is
 refused with ``PathEscapeError``).
@@ -37,6 +37,8 @@ from empathynet.store.parts import Warn, readable_parts
 if TYPE_CHECKING:
     from empathynet.tasks.access import Task
 
+#: Rows turned into records at once (``Dataset.cues``).
+_ROWS_AT_ONCE = 4096
 #: Columns every cue record reads, whatever ``columns`` asks for.
 _ALWAYS = ("cue_id", "source_id", "start_ms", "end_ms", "text", "status")
 
@@ -139,19 +141,20 @@ class Dataset:
         known = set(CueGroup.column_names())
         if wanted is not None and (unknown := [c for c in wanted if c not in known]):
             raise ConfigError(f"no cue column {', '.join(unknown)}")
-        wanted_sources = None if sources is None else set(sources)
-        for _, table in readable_parts(self.layout, wanted, self._warn):
-            if wanted_sources is not None and table.column("source_id")[0].as_py() not in (
-                wanted_sources
-            ):
-                continue  # a part holds one source's rows
+        wanted_sources = None if sources is None else pa.array(sorted(set(sources)), pa.string())
+        # a compacted file a row group at a time: memory stays flat
+        for _, table in readable_parts(self.layout, wanted, self._warn, batches=True):
+            if wanted_sources is not None:  # a part holds one source's, a compacted file many
+                table = table.filter(pc.is_in(table.column("source_id"), value_set=wanted_sources))
             if status is not None:
                 table = table.filter(pc.equal(table.column("status"), status))
-            for row in table.to_pylist():
-                row["dataset_root"] = self.root
-                cue = Cue.from_dict(row)
-                if where is None or where(cue):
-                    yield cue
+            # a few thousand rows at a time: a compacted file holds ~100,000
+            for start in range(0, table.num_rows, _ROWS_AT_ONCE):
+                for row in table.slice(start, _ROWS_AT_ONCE).to_pylist():
+                    row["dataset_root"] = self.root
+                    cue = Cue.from_dict(row)
+                    if where is None or where(cue):
+                        yield cue
 
     def count(self, status: str | None = "accepted") -> int:
         """How many cue rows have ``status`` (None: every row); reads one column."""

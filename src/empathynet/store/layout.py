@@ -5,7 +5,9 @@
     dataset/
       dataset.json          name, version, build config, stage versions, counts
       sources.parquet       one row per source
-      cues/part-*.parquet   one row per utterance (accepted, rejected, failed)
+      cues/part-*.parquet   one row per utterance (accepted, rejected, failed), a chunk a part
+      cues/compact-*.parquet  the rows of many parts merged (``store/compact.py``), listed
+                            by cues/compacted.json
       media/<source_id>/<cue_id>/{clip.mp4, face.mp4, still_0..4.jpg, face_0..4.jpg,
                                   audio.wav, audio_blur.wav}
       reports/build.json
@@ -68,19 +70,31 @@ class DatasetLayout:
         return self.reports_dir / "build.json"
 
     def cue_parts(self) -> list[Path]:
-        """The committed manifest parts, in name order."""
-        return sorted(self.cues_dir.glob("part-*.parquet"))
+        """Every manifest file present: the compacted files, then the parts, each in name
+        order. After a compaction was stopped some of them hold the same chunks: read
+        the manifest through ``store/parts.py``, which reads each row once."""
+        compacted = sorted(self.cues_dir.glob("compact-*.parquet"))
+        return [*compacted, *sorted(self.cues_dir.glob("part-*.parquet"))]
 
     def require_cue_parts(self) -> list[Path]:
         """``cue_parts``; ``DatasetError`` when there are none."""
         parts = self.cue_parts()
         if not parts:
-            raise DatasetError("the dataset has no manifest parts (cues/part-*.parquet)", self.root)
+            raise DatasetError("the dataset has no manifest parts (cues/*.parquet)", self.root)
         return parts
 
     def cue_part(self, source_id: str, chunk: int) -> Path:
         """The manifest part holding one chunk of one source's utterances."""
         return self.cues_dir / f"part-{source_id}-{chunk:05d}.parquet"
+
+    @property
+    def compacted_index(self) -> Path:
+        """``cues/compacted.json``: the compacted files that are committed, in cue id order."""
+        return self.cues_dir / "compacted.json"
+
+    def compacted_file(self, number: int) -> Path:
+        """A compacted manifest file: the rows of many chunks, sorted by cue id."""
+        return self.cues_dir / f"compact-{number:06d}.parquet"
 
     def cue_media_relative(self, source_id: str, cue_id: str, name: str) -> str:
         """A media file's path relative to the root, as stored in the manifest."""

@@ -9,9 +9,11 @@
 2. appends one JSON line per new removal to ``reports/removals.jsonl`` (fsynced) *before*
    deleting anything: time (UTC), kind (``source`` / ``cue``), id, source id, the removed
    cue ids, the reason, and the source's url and title when known;
-3. deletes: a source's manifest parts (``.damaged`` ones too), ``media/<source_id>/`` and
-   its row of ``sources.parquet``; a cue group's row (its part rewritten atomically,
-   deleted when no row is left) and ``media/<source_id>/<cue_id>/``; their votes and
+3. deletes: a source's manifest parts (``.damaged`` ones too) and its rows of the
+   compacted files (each written again atomically; a set-aside ``.damaged`` compacted file
+   that may hold them is deleted), ``media/<source_id>/`` and its row of
+   ``sources.parquet``; a cue group's row (its part or compacted file rewritten
+   atomically, deleted when no row is left) and ``media/<source_id>/<cue_id>/``; their votes and
    pre-labels, and recomputes ``labels/aggregate.parquet`` with its stored tie rule and
    method;
 4. names the tasks whose items use a removed cue group (they need re-making).
@@ -54,12 +56,16 @@ from empathynet.labels.labelstudio import PRELABELS_NAME
 from empathynet.labels.store import LabelsLayout, dataset_taxonomy
 from empathynet.labels.votes import read_votes
 from empathynet.store.atomic import atomic_write_table
+from empathynet.store.compact import finish_compaction, rewrite_compacted, unlist_compacted
 from empathynet.store.layout import DatasetLayout, require_dataset
 from empathynet.store.lock import dataset_lock, writes_dataset
 from empathynet.store.parts import (
     DAMAGED_SUFFIX,
     PART_NAME,
     DamagedPartError,
+    ManifestFiles,
+    file_sources,
+    manifest_files,
     read_part,
     remove_cue_media,
 )
@@ -444,9 +450,33 @@ def _part_cue_ids(path: Path) -> list[str]:
         return []
 
 
-def _source_cue_ids(layout: DatasetLayout, source_id: str) -> list[str]:
-    """Every cue id of a source: its manifest rows and its media folders."""
+def _holding(files: ManifestFiles, source_ids: Collection[str]) -> list[Path]:
+    """The committed compacted files whose chunk maps name one of ``source_ids``."""
+    wanted = set(source_ids)
+    return [path for path, found in files.maps.items() if wanted.intersection(found.sources)]
+
+
+def _compacted_cue_ids(path: Path, source_id: str) -> list[str]:
+    """The cue ids of ``source_id``'s rows in a compacted file; [] when it is damaged."""
+    try:
+        table = read_part(path, ["cue_id", "source_id"])
+    except DamagedPartError:
+        return []
+    rows = table.filter(pc.equal(table.column("source_id"), source_id))
+    return [str(c) for c in rows.column("cue_id").to_pylist()]
+
+
+def _manifest_cue_ids(layout: DatasetLayout, source_id: str, files: ManifestFiles) -> set[str]:
+    """The cue ids of a source's rows: in its parts and in the compacted files."""
     ids = {c for part in _source_parts(layout, source_id, False) for c in _part_cue_ids(part)}
+    for path in _holding(files, [source_id]):
+        ids.update(_compacted_cue_ids(path, source_id))
+    return ids
+
+
+def _source_cue_ids(layout: DatasetLayout, source_id: str, files: ManifestFiles) -> list[str]:
+    """Every cue id of a source: its manifest rows and its media folders."""
+    ids = _manifest_cue_ids(layout, source_id, files)
     media = layout.media_dir / source_id
     if media.is_dir() and not media.is_symlink():
         ids.update(p.name for p in media.iterdir() if CUE_ID.fullmatch(p.name))
@@ -467,9 +497,33 @@ def _source_rows(layout: DatasetLayout) -> dict[str, dict[str, Any]]:
     return {str(r["source_id"]): r for r in rows}
 
 
-def _delete_sources(layout: DatasetLayout, source_ids: Collection[str]) -> tuple[int, int, int]:
-    """Delete the sources' parts, media folders and rows; (parts, folders, rows)."""
-    parts = folders = rows = 0
+def _delete_sources(
+    layout: DatasetLayout, source_ids: Collection[str], files: ManifestFiles
+) -> tuple[int, int, int, int]:
+    """Delete the sources' parts, rows of compacted files, media folders and rows;
+    (parts deleted, compacted files rewritten, folders, rows)."""
+    parts = rewritten = folders = rows = 0
+    if source_ids:
+        removed_sources = pa.array(sorted(source_ids), pa.string())
+        for path in _holding(files, source_ids):
+            try:
+                source_column = read_part(path, ["source_id"]).column("source_id")
+            except DamagedPartError:  # unreadable, it may hold their rows: it goes (a
+                unlist_compacted(layout, path)  # build redoes the chunks of the others)
+                path.unlink(missing_ok=True)
+                parts += 1
+                continue
+            drop = pc.is_in(source_column, value_set=removed_sources)
+            if rewrite_compacted(layout, path, np.asarray(drop.to_numpy(zero_copy_only=False))):
+                rewritten += 1
+            else:
+                parts += 1
+        # a compacted file set aside as damaged may hold their rows too: it goes
+        for path in layout.cues_dir.glob(f"compact-*.parquet{DAMAGED_SUFFIX}"):
+            held = file_sources(path)
+            if not held or held.intersection(source_ids):
+                path.unlink(missing_ok=True)
+                parts += 1
     for source_id in sorted(source_ids):
         for part in _source_parts(layout, source_id, True):
             part.unlink(missing_ok=True)
@@ -488,12 +542,14 @@ def _delete_sources(layout: DatasetLayout, source_ids: Collection[str]) -> tuple
         rows = int(pc.sum(removed).as_py() or 0)
         if rows:
             atomic_write_table(path, table.filter(pc.invert(removed)))
-    return parts, folders, rows
+    return parts, rewritten, folders, rows
 
 
-def _delete_cues(layout: DatasetLayout, cue_ids: Collection[str]) -> tuple[int, int, int]:
-    """Delete the cue groups' rows (rewriting their parts) and media folders;
-    (parts rewritten, parts deleted, media folders)."""
+def _delete_cues(
+    layout: DatasetLayout, cue_ids: Collection[str], files: ManifestFiles
+) -> tuple[int, int, int]:
+    """Delete the cue groups' rows (rewriting their parts or compacted files) and media
+    folders; (files rewritten, files deleted, media folders)."""
     by_source: dict[str, set[str]] = {}
     for cue_id in cue_ids:
         by_source.setdefault(cue_source(cue_id), set()).add(cue_id)
@@ -511,6 +567,19 @@ def _delete_cues(layout: DatasetLayout, cue_ids: Collection[str]) -> tuple[int, 
             else:
                 part.unlink()
                 deleted += 1
+        for path in _holding(files, [source_id]):
+            try:
+                column = read_part(path, ["cue_id"]).column("cue_id")
+            except DamagedPartError:
+                continue  # not read, and a build sets it aside: its rows come back never
+            drop = np.asarray(pc.is_in(column, value_set=value_set).to_numpy(zero_copy_only=False))
+            if not drop.any():
+                continue
+            if rewrite_compacted(layout, path, drop):
+                rewritten += 1
+            else:
+                deleted += 1
+                files.maps.pop(path)
         folders += remove_cue_media(layout, source_id, sorted(ids))
     return rewritten, deleted, folders
 
@@ -559,14 +628,17 @@ def _purge_labels(root: Path, removals: Removals) -> tuple[int, int, int | None]
 
 def _apply(layout: DatasetLayout, removals: Removals) -> RemovalCounts:
     """Delete everything of ``removals`` still in the dataset (idempotent)."""
-    parts, folders, rows = _delete_sources(layout, removals.source_ids)
+    finish_compaction(layout)  # a part a compaction left would bring rows back later
+    files = manifest_files(layout, maps=True)
+    parts, compacted, folders, rows = _delete_sources(layout, removals.source_ids, files)
     single = [
         e.id for e in removals.entries if e.kind == "cue" and e.source_id not in removals.source_ids
     ]
-    rewritten, emptied, cue_folders = _delete_cues(layout, single)
+    files = manifest_files(layout, maps=True)
+    rewritten, emptied, cue_folders = _delete_cues(layout, single, files)
     votes, prelabels, aggregate_rows = _purge_labels(layout.root, removals)
     return RemovalCounts(
-        parts_rewritten=rewritten,
+        parts_rewritten=rewritten + compacted,
         parts_deleted=parts + emptied,
         media_folders=folders + cue_folders,
         source_rows=rows,
@@ -650,6 +722,7 @@ def remove_from_dataset(
         reason = " ".join(reason.split()) or None
     logged = read_removals(layout.root)
     known = _source_rows(layout)
+    files = manifest_files(layout, maps=True)
     time = _now()
     new: list[RemovalEntry] = []
     already: list[RemovalEntry] = []
@@ -658,7 +731,7 @@ def remove_from_dataset(
         if (entry := logged.entry(source_id)) is not None:
             already.append(entry)
             continue
-        ids = _source_cue_ids(layout, source_id)
+        ids = _source_cue_ids(layout, source_id, files)
         if source_id not in known and not ids:
             unknown.append(f"source {source_id}")
             continue
@@ -673,9 +746,7 @@ def remove_from_dataset(
             already.append(entry)
             continue
         if source_id not in part_ids:
-            part_ids[source_id] = {
-                c for part in _source_parts(layout, source_id, False) for c in _part_cue_ids(part)
-            }
+            part_ids[source_id] = _manifest_cue_ids(layout, source_id, files)
         if cue_id not in part_ids[source_id]:
             unknown.append(f"cue group {cue_id}")
             continue
