@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     from empathynet.cli import build as build_cmd
     from empathynet.cli import check as check_cmd
     from empathynet.cli import classes as classes_cmd
+    from empathynet.cli import compact as compact_cmd
     from empathynet.cli import demo as demo_cmd
     from empathynet.cli import evaluate as evaluate_cmd
     from empathynet.cli import export as export_cmd
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     utterances_cmd.add_parser(commands)
     build_cmd.add_parsers(commands)
     check_cmd.add_parser(commands)
+    compact_cmd.add_parser(commands)
     blur_cmd.add_parser(commands)
     labels_cmd.add_parser(commands)
     classes_cmd.add_parser(commands)
