@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from empathynet.cli.main import INTERRUPTED
 from empathynet.config import EmpathyNetConfig, from_mapping
 from empathynet.errors import ConfigError
 from empathynet.pipeline.build import build_dataset, set_dataset_title, summarize
@@ -181,10 +182,7 @@ def run_build(args: argparse.Namespace) -> int:
         if args.title is not None:
             set_dataset_title(args.out, args.title)
     except KeyboardInterrupt:
-        print(
-            "empathynet: interrupted; what was written is kept: run the same command to resume",
-            file=sys.stderr,
-        )
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
@@ -229,10 +227,7 @@ def run_recipe_build(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
         )
     except KeyboardInterrupt:
-        print(
-            "empathynet: interrupted; what was written is kept: run the same command to resume",
-            file=sys.stderr,
-        )
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
