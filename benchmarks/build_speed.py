@@ -10,12 +10,25 @@ with the time spent per stage. ``ffmpeg_full_decode_time`` is ``ffmpeg -i movie 
 null -`` with the ffmpeg that imageio-ffmpeg ships, using the same number of threads
 as the build has workers.
 
-It also measures floors, in the same run and with as many processes: the cost of the
-parts of the work every build must do whatever it is built like — decoding the
-subtitle windows' frames (seeking to each, as the build does), then that plus face
-detection at 5 sampled frames a second, then that plus encoding a 224-pixel face clip
-of each window the default build accepted. A floor above 1.0 means no build doing
-that work reaches a ratio of 1.0 on this machine.
+It also measures floors, in the same run and with as many processes (started, with
+their models loaded, before the clock starts): the cost of the parts of the work every
+build must do whatever it is built like, each with the build's own settings (detection
+rate and width, clip size, CRF and preset from ``EmpathyNetConfig``) --
+
+1. ``decode``: decoding the subtitle windows' frames (seeking to each, as the build does);
+2. ``decode+detect``: that plus face detection on the sampled frames;
+3. ``decode+detect+face clip``: that plus encoding the face clip of each window the
+   default build accepted (the goal's yardstick);
+4. ``all per-cue work``: that plus everything else a cue of the default build needs,
+   called straight from the library without the build around it: shot scores on every
+   frame, the sentence's audio (with the sync margin), the speaking score (FaceMesh on
+   the sampled frames), the sync measure (every frame), the 5 stills and face crops as
+   JPEG, the audio and blurred audio as WAV with the blur figures. The build's ratio to
+   it is what the build itself adds (bookkeeping, rows, idle workers, start-up).
+
+A floor above 1.0 means no build doing that work reaches a ratio of 1.0 on this machine.
+Peak memory per worker is the largest peak resident size (``VmHWM``) seen among the
+build's worker processes.
 
 ``--encoding realistic`` re-encodes the generated video as movies and online videos
 are delivered (x264 ``veryfast``, CRF 23, High profile with B-frames and CABAC); the
@@ -29,31 +42,101 @@ ffmpeg reference as small as it gets.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
+import numpy as np
 from _goal import Goal, report_goals
 
+from empathynet.blur import BlurMethod, blur_pitch, create_blur_method, verify_blur
+from empathynet.blur.prosody import import_parselmouth
 from empathynet.config import EmpathyNetConfig
+from empathynet.data.models import FaceBox
 from empathynet.demo import make_long_video
-from empathynet.faces.detectors import create_detector
-from empathynet.faces.tracking import sample_times_ms
-from empathynet.media.decode import WindowDecoder
-from empathynet.media.encode import ClipWriter, CropBox
+from empathynet.faces.detectors import FaceDetector, create_detector
+from empathynet.faces.speaking import MouthMeter, score_track
+from empathynet.faces.sync import measure_sync
+from empathynet.faces.tracking import FaceTrack, detect_frames, sample_times_ms, track_faces
+from empathynet.media.audio import AudioReader, write_wav
+from empathynet.media.decode import DecodedFrame, WindowDecoder, select_frames
+from empathynet.media.encode import (
+    CropBox,
+    crop_square,
+    encode_clip,
+    square_crop_box,
+    still_times,
+    write_jpeg,
+)
+from empathynet.media.shots import detect_cuts
 from empathynet.pipeline.build import build_dataset, read_manifest
 from empathynet.subtitles import load_utterances
+from empathynet.timeline import ms_to_samples
 
-#: The goal: a build takes at most this many times its last floor (same run).
+#: The goal: a build takes at most this many times its third floor (same run).
 GOAL_FLOOR_RATIO = 1.25
 
-FLOORS = ("decode", "decode+detect", "decode+detect+face clip")
+FLOORS = ("decode", "decode+detect", "decode+detect+face clip", "all per-cue work")
+#: The floor the goal is measured against.
+GOAL_FLOOR = FLOORS[2]
+
+
+class PeakWatch:
+    """Polls the peak resident size (``VmHWM``) of this process's children while it
+    runs: the largest seen, and how many children were seen (Linux ``/proc``)."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peaks: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        parent = str(os.getpid())
+        while not self._stop.is_set():
+            self.poll(parent)
+            self._stop.wait(self.interval)
+
+    def poll(self, parent: str) -> None:
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                fields = dict(
+                    line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+                )
+            except OSError:
+                continue
+            if fields.get("PPid", "").strip() != parent or "VmHWM" not in fields:
+                continue
+            pid = int(status.parent.name)
+            peak = int(fields["VmHWM"].split()[0]) * 1024
+            self.peaks[pid] = max(self.peaks.get(pid, 0), peak)
+
+    def line(self) -> str:
+        # the pool's workers are the large children (the resource tracker is small)
+        workers = sorted((p for p in self.peaks.values() if p > 100 * 2**20), reverse=True)
+        if not workers:
+            return "peak memory per worker: not measured (no worker process seen)"
+        shown = ", ".join(f"{p / 2**20:.0f}" for p in workers)
+        return f"peak memory per worker: {shown} MiB ({len(workers)} processes)"
 
 
 def ffmpeg_decode_seconds(video: Path, threads: int) -> float:
@@ -78,51 +161,141 @@ def ffmpeg_decode_seconds(video: Path, threads: int) -> float:
     return best
 
 
-Window = tuple[int, int, bool]  # start ms, end ms, whether its face clip is encoded
+Window = tuple[int, int, bool]  # start ms, end ms, whether the default build accepted it
+
+
+@dataclass
+class FloorContext:
+    """What a floor's process sets up once: the detector and, for the last floor, the rest."""
+
+    config: EmpathyNetConfig
+    detector: FaceDetector | None = None
+    meter: MouthMeter | None = None
+    blur: BlurMethod | None = None
+
+
+_CONTEXT: list[FloorContext] = []
+
+
+def _floor_setup(floor: str) -> None:
+    config = EmpathyNetConfig()
+    context = FloorContext(config)
+    if floor != FLOORS[0]:
+        context.detector = create_detector(config.faces)
+        context.detector.setup()
+    if floor == FLOORS[3]:
+        context.meter = MouthMeter()
+        context.meter.setup()
+        context.blur = create_blur_method(config.blur)
+        # what the build's modules load on first use
+        import scipy.signal  # noqa: F401
+
+        import_parselmouth()
+    _CONTEXT.append(context)
 
 
 def _floor_worker(args: tuple[str, list[Window], str, str]) -> int:
     """Do one floor's work over ``windows`` in this process; returns frames decoded."""
     video, windows, floor, scratch = args
-    detector = create_detector() if floor != "decode" else None
-    if detector is not None:
-        detector.setup()
+    context = _CONTEXT[0]
+    config = context.config
+    level = FLOORS.index(floor)
     frames = 0
-    with WindowDecoder(video, threads=False) as decoder:
+    with contextlib.ExitStack() as stack:
+        decoder = stack.enter_context(WindowDecoder(video, threads=False))
+        audio = (
+            stack.enter_context(AudioReader(video, sample_rate=config.extract.audio_rate))
+            if level >= 3
+            else None
+        )
         for start_ms, end_ms, accepted in windows:
-            times = sample_times_ms(start_ms, end_ms, 5)
-            next_time = 0
-            writer = None
-            if floor == FLOORS[2] and accepted:
-                writer = ClipWriter(
-                    Path(scratch) / f"{start_ms}.mp4",
-                    start_ms=start_ms,
-                    crop=CropBox(440, 100, 400),
-                    size=(224, 224),
-                )
+            times = sample_times_ms(start_ms, end_ms, config.faces.sample_fps)
+            sampled: dict[int, np.ndarray] = {}
+            kept = []
             for decoded in decoder.frames(start_ms, end_ms):
                 frames += 1
-                while next_time < len(times) and decoded.covers(times[next_time]):
-                    if detector is not None:
-                        detector.detect(decoded.to_rgb(width=320, interpolation="AREA"))
-                    next_time += 1
-                if writer is not None:
-                    writer.add_frame(decoded)
-            if writer is not None:
-                writer.close(end_ms=end_ms)
+                for time_ms in times:
+                    if level >= 1 and time_ms not in sampled and decoded.covers(time_ms):
+                        width = min(config.faces.detection_width, decoded.display_size[0])
+                        sampled[time_ms] = decoded.to_rgb(width=width, interpolation="AREA")
+                if accepted and level >= 2:
+                    kept.append(decoded)
+            if context.detector is None:
+                continue
+            found = detect_frames(context.detector, sorted(sampled.items()))
+            if not accepted or level < 2:
+                continue
+            tracks = track_faces(found, config.faces.iou_threshold, config.faces.max_gap_frames)
+            track = max(tracks, key=lambda t: t.median_size("dims")) if tracks else None
+            width, height = kept[0].display_size
+            box = track.box_at(start_ms) if track else FaceBox(0.35, 0.15, 0.3, 0.5, 1.0)
+            crop = square_crop_box(
+                box.x * width, box.y * height, box.width * width, box.height * height,
+                width, height, scale=config.extract.face_margin,
+            )  # fmt: skip
+            extract = config.extract
+            encode_clip(
+                Path(scratch) / f"{start_ms}.mp4", kept, start_ms, end_ms, crop=crop,
+                size=(extract.face_size, extract.face_size), crf=extract.crf,
+                preset=extract.preset,
+            )  # fmt: skip
+            if audio is not None and track is not None:
+                _other_cue_work(context, audio, kept, sampled, track, start_ms, end_ms,
+                                Path(scratch), crop)  # fmt: skip
     return frames
+
+
+def _other_cue_work(
+    context: FloorContext,
+    audio: AudioReader,
+    kept: list[DecodedFrame],
+    sampled: dict[int, np.ndarray],
+    track: FaceTrack,
+    start_ms: int,
+    end_ms: int,
+    scratch: Path,
+    crop: CropBox,
+) -> None:
+    """The rest of an accepted cue's work (the fourth floor), straight library calls."""
+    config = context.config
+    assert context.meter is not None and context.blur is not None
+    detect_cuts(kept, config.shots)
+    rate = config.extract.audio_rate
+    margin_start = max(0, start_ms - config.faces.sync_search_ms)
+    margin = audio.read(margin_start, end_ms + config.faces.sync_search_ms)
+    offset = ms_to_samples(start_ms, rate) - ms_to_samples(margin_start, rate)
+    samples = margin[offset : offset + ms_to_samples(end_ms, rate) - ms_to_samples(start_ms, rate)]
+    score_track(context.meter, track, sampled, samples, start_ms, rate, config.faces)
+    measure_sync(kept, track, margin, margin_start, rate, config.faces)
+    times = still_times(start_ms, end_ms, config.extract.stills)
+    for k, (_, decoded) in enumerate(select_frames(kept, times)):
+        rgb = decoded.to_rgb()
+        write_jpeg(scratch / f"{start_ms}_still_{k}.jpg", rgb, config.extract.jpeg_quality)
+        face = crop_square(rgb, crop, config.extract.face_size)
+        write_jpeg(scratch / f"{start_ms}_face_{k}.jpg", face, config.extract.jpeg_quality)
+    write_wav(scratch / f"{start_ms}.wav", samples, rate)
+    pitch = blur_pitch(samples, rate, config.blur)
+    blurred = context.blur.blur(samples, rate, pitch=pitch)
+    write_wav(scratch / f"{start_ms}_blur.wav", blurred, rate)
+    verify_blur(samples, blurred, rate, "", config=config.blur, raw_pitch=pitch)
 
 
 def floor_seconds(video: Path, workers: int, floor: str, accepted: set[int]) -> float:
     """Wall seconds of one floor's work, the windows split in time order over ``workers``
-    processes (as the build's chunks are); the processes start (and load the detector)
+    processes (as the build's chunks are); the processes start (and load their models)
     before the clock starts. ``accepted``: start times (ms) of the accepted windows."""
     utterances = load_utterances(video.with_suffix(".srt")).utterances
     windows = [(u.start_ms, u.end_ms, u.start_ms in accepted) for u in utterances]
     share = -(-len(windows) // workers)
     groups = [windows[k : k + share] for k in range(0, len(windows), share)]
-    with tempfile.TemporaryDirectory() as scratch, ProcessPoolExecutor(workers) as pool:
-        # Warm up: start the processes and their detector on one short window each.
+    spawn = multiprocessing.get_context("spawn")  # as the build's pool
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        ProcessPoolExecutor(
+            workers, mp_context=spawn, initializer=_floor_setup, initargs=(floor,)
+        ) as pool,
+    ):
+        # Warm up: start the processes on one short window each.
         list(pool.map(_floor_worker, [(str(video), windows[:1], floor, scratch)] * workers))
         started = time.perf_counter()
         list(pool.map(_floor_worker, [(str(video), group, floor, scratch) for group in groups]))
@@ -147,19 +320,27 @@ def realistic_copy(video: Path) -> Path:
     return target
 
 
-def timed_build(video: Path, out: Path, config: EmpathyNetConfig, workers: int) -> float:
+def timed_build(
+    video: Path, out: Path, config: EmpathyNetConfig, workers: int
+) -> tuple[float, dict[str, float]]:
+    """Wall seconds of a fresh build and its CPU seconds per stage (summed over workers)."""
     shutil.rmtree(out, ignore_errors=True)
-    started = time.perf_counter()
-    summary = build_dataset([video], out, config, workers=workers, progress=False)
-    seconds = time.perf_counter() - started
+    with PeakWatch() as watch:
+        started = time.perf_counter()
+        summary = build_dataset([video], out, config, workers=workers, progress=False)
+        seconds = time.perf_counter() - started
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.status_counts.items()))
+    print(f"    {counts}")
     # Stages do not overlap (``blur`` is not counted in ``extract``): they add up to the
     # workers' busy time.
-    stages = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(summary.stage_seconds.items()))
-    busy = sum(summary.stage_seconds.values())
-    print(f"    {counts}")
-    print(f"    per stage (summed over workers): {stages}; total {busy:.1f}s")
-    return seconds
+    stages = dict(sorted(summary.stage_seconds.items(), key=lambda kv: -kv[1]))
+    busy = sum(stages.values())
+    print("    CPU seconds per stage (summed over workers):")
+    for name, value in stages.items():
+        print(f"      {name:<10} {value:6.1f} s  {100 * value / busy:4.1f} %")
+    print(f"      {'total':<10} {busy:6.1f} s  (wall x workers: {seconds * workers:.1f} s)")
+    print(f"    {watch.line()}")
+    return seconds, stages
 
 
 def main() -> int:
@@ -190,22 +371,24 @@ def main() -> int:
 
     config = EmpathyNetConfig()
     print("build, default outputs (face clips, stills, face crops, audio):")
-    default = timed_build(video, args.work / "dataset-default", config, args.workers)
-    print(f"  build {default:.1f} s -> ratio {default / decode:.2f}")
+    default, _ = timed_build(video, args.work / "dataset-default", config, args.workers)
+    print(f"  build {default:.1f} s -> ratio to ffmpeg {default / decode:.2f}")
     goals: list[Goal] = []
     if not args.skip_floors:
         rows = read_manifest(args.work / "dataset-default")
         accepted = {row.start_ms for row in rows if row.status == "accepted"}
-        print("floors (work every build does, same processes):")
-        seconds = 0.0
+        print("floors (work every build does, same processes, the build's settings):")
+        floors: dict[str, float] = {}
         for floor in FLOORS:
-            seconds = floor_seconds(video, args.workers, floor, accepted)
-            print(f"  {floor}: {seconds:.1f} s -> ratio {seconds / decode:.2f}")
-        # The goal: the build within GOAL_FLOOR_RATIO of the last (highest) floor.
+            floors[floor] = floor_seconds(video, args.workers, floor, accepted)
+            print(
+                f"  {floor}: {floors[floor]:.1f} s -> ratio to ffmpeg "
+                f"{floors[floor] / decode:.2f}; build / floor {default / floors[floor]:.2f}"
+            )
         goals.append(
             Goal(
-                "build / decode+detect+face-clip floor",
-                default / seconds,
+                f"build / {GOAL_FLOOR} floor",
+                default / floors[GOAL_FLOOR],
                 GOAL_FLOOR_RATIO,
                 "x",
                 at_least=False,
@@ -216,7 +399,7 @@ def main() -> int:
             config, extract=dataclasses.replace(config.extract, full_clip=True)
         )
         print("build, with full-frame clips too:")
-        with_full = timed_build(video, args.work / "dataset-full", full, args.workers)
+        with_full, _ = timed_build(video, args.work / "dataset-full", full, args.workers)
         print(f"  build {with_full:.1f} s -> ratio {with_full / decode:.2f}")
     return report_goals(goals) if goals else 0
 

@@ -7,7 +7,8 @@ over audio offsets of up to ``sync_search_ms`` (±1 s) in steps of ``LAG_STEP_MS
 * **Mouth signal**, one value per decoded frame (25 fps typically, not the 5 fps
   detection samples): minus the mean grey level (0..1) of the mouth area of the
   face box (``MOUTH_AREA``: the middle third of its width, from 57 % of its height
-  to just below it) in the frame's luma scaled to at most ``GREY_WIDTH`` pixels;
+  to just below it) in the frame's stored luma plane (or, for a rotated picture or
+  another pixel format, its grey picture scaled to at most ``GREY_WIDTH`` pixels);
   the box is the track's box at the frame's middle time. An open mouth shows its
   dark inside. About 0.3 ms a frame.
 * **Voice signal** for an offset ``lag``: the level in dB of the audio band-passed
@@ -139,9 +140,12 @@ def mouth_series(
     values: list[float] = []
     x0f, x1f, y0f, y1f = MOUTH_AREA
     for frame in frames:
-        width = min(GREY_WIDTH, frame.display_size[0])
-        grey = frame.to_gray(width=width, interpolation="AREA")
-        height, width = grey.shape
+        # The area is placed on the grey picture scaled to ``GREY_WIDTH``; where the stored
+        # luma plane is the displayed picture, its mean is taken over the same area of the
+        # plane (no scaled copy: the average of the area's pixels is what the scaled picture
+        # averages; levels differ by a constant scale and shift, which the correlation
+        # ignores), else over the scaled picture.
+        width, height = frame.scaled_size(width=min(GREY_WIDTH, frame.display_size[0]))
         middle = (frame.start + frame.end) / 2
         box = track.box_at(math.floor(middle * 1000))
         left = box.x + x0f * box.width
@@ -152,6 +156,13 @@ def mouth_series(
         c1 = min(width, max(c0 + 1, int(right * width)))
         r0 = min(height - 1, max(0, int(top * height)))
         r1 = min(height, max(r0 + 1, int(bottom * height)))
+        grey = frame.luma()
+        if grey is None:
+            grey = frame.to_gray(width=width, height=height, interpolation="AREA")
+        else:
+            full_height, full_width = grey.shape
+            c0, c1 = (round(c * full_width / width) for c in (c0, c1))
+            r0, r1 = (round(r * full_height / height) for r in (r0, r1))
         mouth = grey[r0:r1, c0:c1]
         values.append(-float(cv2.mean(mouth)[0]) / 255.0)
         firsts.append(math.floor(frame.start * sample_rate))

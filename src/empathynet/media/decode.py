@@ -77,6 +77,11 @@ _MAX_HELD_BYTES = 256 * 1024 * 1024
 _TRUNCATION_TOLERANCE = Fraction(1)
 
 RGBArray = np.ndarray[Any, np.dtype[np.uint8]]
+#: Decoder pixel formats whose first plane is 8-bit luma at full size (``DecodedFrame.luma``).
+_LUMA_FORMATS = frozenset(
+    {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv411p",
+     "yuv440p", "yuvj440p", "nv12", "nv21", "gray"}
+)  # fmt: skip
 
 
 def time_position(seconds: Fraction) -> str:
@@ -170,6 +175,18 @@ class DecodedFrame:
     ) -> RGBArray:
         """Luma only, ``(height, width)`` uint8, display orientation; see ``to_rgb``."""
         return self._displayed("gray", width, height, interpolation)
+
+    def luma(self) -> RGBArray | None:
+        """The stored luma plane as an ``(height, width)`` uint8 view (no copy, no scaling),
+        when it is as a player shows it (no rotation, square pixels) and the decoder's format
+        is 8-bit with luma in its first plane; ``None`` otherwise (use ``to_gray``). Its
+        levels are the stream's (limited range in most video)."""
+        frame = self.frame
+        if self.rotation or self.sample_aspect_ratio != 1 or frame.format.name not in _LUMA_FORMATS:
+            return None
+        plane = frame.planes[0]
+        rows = np.frombuffer(memoryview(plane), dtype=np.uint8, count=plane.line_size * plane.height)
+        return rows.reshape(plane.height, plane.line_size)[:, : frame.width]
 
     def _displayed(
         self, pixel_format: str, width: int | None, height: int | None, interpolation: str | None

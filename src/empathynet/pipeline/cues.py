@@ -116,6 +116,7 @@ from empathynet.media.shots import ShotDetector, detect_cuts
 from empathynet.store.atomic import batched_sync
 from empathynet.store.layout import DatasetLayout
 from empathynet.store.parts import remove_cue_media
+from empathynet.timeline import ms_to_samples
 
 #: Bump when the rules or outputs of this stage change: rows record it. (4: rejected rows
 #: have a thumbnail and what was measured; parts of 3 read the same, without them.)
@@ -583,8 +584,21 @@ def _process_utterance(
         return reject("shot_cut", main)
     if not whole:
         return reject("face_partial", main)
+    # The sentence's audio, with the margin the sync measure searches when it runs: read
+    # once (the reader gives the same samples whichever way it reaches them).
+    margin_start, margin_end = start_ms, end_ms
+    if faces.sync:
+        # Before the media's start there is no audio, and past its end the reader gives
+        # silence that must not count as voice.
+        margin_start = max(0, start_ms - faces.sync_search_ms)
+        margin_end = end_ms + faces.sync_search_ms
+        if source.duration_ms is not None:
+            margin_end = max(end_ms, min(margin_end, source.duration_ms))
+    rate = config.extract.audio_rate
     with timer.stage("audio"):
-        samples = audio_reader.read(start_ms, end_ms)
+        margin_audio = audio_reader.read(margin_start, margin_end)
+    offset = ms_to_samples(start_ms, rate) - ms_to_samples(margin_start, rate)
+    samples = margin_audio[offset : offset + ms_to_samples(end_ms, rate) - ms_to_samples(start_ms, rate)]
     speaking_values: dict[str, Any] = {}
     if faces.speaking:
         with timer.stage("speaking"):
@@ -602,15 +616,7 @@ def _process_utterance(
             return reject("not_speaking", main, **speaking_values)
     sync_values: dict[str, Any] = {}
     if faces.sync:
-        # Audio with a margin for the offsets tried: before the media's start there is
-        # none, and past its end the reader gives silence that must not count as voice.
-        margin_start = max(0, start_ms - faces.sync_search_ms)
-        margin_end = end_ms + faces.sync_search_ms
-        if source.duration_ms is not None:
-            margin_end = max(end_ms, min(margin_end, source.duration_ms))
         with timer.stage("sync"):
-            with timer.stage("audio"):
-                margin_audio = audio_reader.read(margin_start, margin_end)
             # A window too long to keep its frames is decoded again, streamed.
             frames = window.kept if window.kept is not None else decoder.frames(start_ms, end_ms)
             sync = measure_sync(
