@@ -9,9 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from empathynet.media.decode import WindowDecoder
+from empathynet.faces.tracking import sample_times_ms
+from empathynet.media.decode import DecodedFrame, WindowDecoder
 from empathynet.media.probe import probe
-from empathynet.media.shots import ShotConfig, ShotDetector, content_score, detect_cuts, rgb_to_hsv
+from empathynet.media.shots import (
+    ShotConfig,
+    ShotDetector,
+    content_score,
+    detect_cuts,
+    rgb_to_hsv,
+    screened_cuts,
+)
 
 FRAME = Fraction(1, 25)
 
@@ -105,3 +113,54 @@ def test_no_cut_inside_one_real_clip(shared_data: Path, name: str) -> None:
     if not path.exists():
         pytest.skip(f"real test material not found: {path}")
     assert cuts_in(path) == []
+
+
+def _screened_and_full(path: Path, start_ms: int, end_ms: int) -> tuple[list[Fraction], ...]:
+    """Cuts of one window by ``screened_cuts`` (5 samples a second at 96 px, as the build
+    samples for detection) and by ``detect_cuts`` on every frame."""
+    with WindowDecoder(path) as decoder:
+        frames = list(decoder.frames(start_ms, end_ms))
+    samples = [
+        (time_ms, next(f for f in frames if f.covers(time_ms)).to_rgb(width=96))
+        for time_ms in sample_times_ms(start_ms, end_ms, 5)
+    ]
+    screened = [cut.time for cut in screened_cuts(frames, samples)]
+    full = [cut.time for cut in detect_cuts(frames)]
+    return screened, full
+
+
+@pytest.mark.parametrize(("start_ms", "end_ms"), [(0, 6000), (1000, 3000), (1960, 4000), (0, 2050)])
+def test_screened_cuts_are_the_full_passes(
+    make_media: Callable[..., Path], start_ms: int, end_ms: int
+) -> None:
+    # cuts at 2 s and 4 s; windows with the cut in the middle, near a bound, or none
+    joined = make_media(
+        "three.mp4",
+        "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2",
+        "-f", "lavfi", "-i", "mandelbrot=size=320x180:rate=25",
+        "-f", "lavfi", "-i", "smptebars=size=320x180:rate=25:duration=2",
+        "-filter_complex",
+        "[1:v]trim=duration=2,setpts=PTS-STARTPTS[m];[0:v][m][2:v]concat=n=3:v=1:a=0[v]",
+        "-map", "[v]", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+    )  # fmt: skip
+    screened, full = _screened_and_full(joined, start_ms, end_ms)
+    assert screened == full
+    if start_ms < 1900 and end_ms > 2100:
+        assert any(abs(cut - 2) <= FRAME for cut in full)
+
+
+def test_screened_cuts_score_few_frames_in_continuous_footage(
+    lavfi_video: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scored: list[Fraction] = []
+    add_frame = ShotDetector.add_frame
+
+    def counting(self: ShotDetector, decoded: DecodedFrame) -> None:
+        scored.append(decoded.start)
+        add_frame(self, decoded)
+
+    monkeypatch.setattr(ShotDetector, "add_frame", counting)
+    screened, full = _screened_and_full(lavfi_video, 0, 2000)
+    assert screened == full == []
+    # the full pass scored all 50 frames; the screened one the head and tail only
+    assert len(scored) - 50 < 20, len(scored)

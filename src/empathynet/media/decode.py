@@ -184,9 +184,7 @@ class DecodedFrame:
         frame = self.frame
         if self.rotation or self.sample_aspect_ratio != 1 or frame.format.name not in _LUMA_FORMATS:
             return None
-        plane = frame.planes[0]
-        rows = np.frombuffer(memoryview(plane), dtype=np.uint8, count=plane.line_size * plane.height)
-        return rows.reshape(plane.height, plane.line_size)[:, : frame.width]
+        return plane_rows(frame.planes[0])[:, : frame.width]
 
     def _displayed(
         self, pixel_format: str, width: int | None, height: int | None, interpolation: str | None
@@ -208,6 +206,12 @@ class DecodedFrame:
             # np.rot90 turns counter-clockwise for positive k.
             array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation // 90)))
         return array
+
+
+def plane_rows(plane: Any) -> RGBArray:
+    """A frame plane's bytes as ``(height, line_size)`` uint8 rows, without a copy."""
+    rows = np.frombuffer(memoryview(plane), dtype=np.uint8, count=plane.line_size * plane.height)
+    return rows.reshape(plane.height, plane.line_size)
 
 
 class WindowDecoder(Closing):

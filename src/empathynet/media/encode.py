@@ -37,7 +37,7 @@ from av.video.stream import VideoStream
 from PIL import Image
 
 from empathynet.errors import MediaError
-from empathynet.media.decode import DecodedFrame
+from empathynet.media.decode import DecodedFrame, plane_rows
 from empathynet.media.probe import error_reason
 from empathynet.store.atomic import atomic_write_with, commit, temporary_beside
 from empathynet.timeline import ms_to_seconds
@@ -415,16 +415,10 @@ def _crop_yuv420p(frame: VideoFrame, box: CropBox) -> VideoFrame:
         shift = 0 if index == 0 else 1
         part = side >> shift
         # Copy straight into the new frame's plane (rows padded to its line size).
-        _plane_rows(target)[:, :part] = _plane_rows(plane)[
+        plane_rows(target)[:, :part] = plane_rows(plane)[
             top >> shift : (top >> shift) + part, left >> shift : (left >> shift) + part
         ]
     return cropped
-
-
-def _plane_rows(plane: Any) -> np.ndarray[Any, np.dtype[np.uint8]]:
-    """A frame plane's bytes as ``(height, line_size)`` rows, without a copy."""
-    rows = np.frombuffer(memoryview(plane), dtype=np.uint8, count=plane.line_size * plane.height)
-    return rows.reshape(plane.height, plane.line_size)
 
 
 def encode_clip(

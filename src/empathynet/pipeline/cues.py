@@ -2,7 +2,8 @@
 
 ``process_chunk(context, work)`` runs in a worker. For each utterance it decodes the
 sentence's window once (seek to its start, decode through), and uses the same frames
-for everything: shot-change scores on every frame (128 px), face detection on frames
+for everything: shot-change scores (128 px, every frame where the sampled frames change:
+``media.shots.screened_cuts``), face detection on frames
 sampled at ``faces.sample_fps`` (downscaled to ``faces.detection_width``), the speaking
 score, the 5 stills and face crops, and the encoded face clip.
 
@@ -112,7 +113,7 @@ from empathynet.media.encode import (
     still_times,
     write_jpeg,
 )
-from empathynet.media.shots import ShotDetector, detect_cuts
+from empathynet.media.shots import ShotDetector, screened_cuts
 from empathynet.store.atomic import batched_sync
 from empathynet.store.layout import DatasetLayout
 from empathynet.store.parts import remove_cue_media
@@ -380,7 +381,10 @@ class _Window:
             if self.shots is not None:
                 cuts = self.shots.cuts()
             else:
-                cuts = detect_cuts(self.kept or (), context.config.shots)
+                # frame by frame only where the sampled pictures change
+                cuts = screened_cuts(
+                    self.kept or [], sorted(self.sampled.items()), context.config.shots
+                )
             return [
                 cut.time_ms
                 for cut in cuts
@@ -598,7 +602,9 @@ def _process_utterance(
     with timer.stage("audio"):
         margin_audio = audio_reader.read(margin_start, margin_end)
     offset = ms_to_samples(start_ms, rate) - ms_to_samples(margin_start, rate)
-    samples = margin_audio[offset : offset + ms_to_samples(end_ms, rate) - ms_to_samples(start_ms, rate)]
+    samples = margin_audio[
+        offset : offset + ms_to_samples(end_ms, rate) - ms_to_samples(start_ms, rate)
+    ]
     speaking_values: dict[str, Any] = {}
     if faces.speaking:
         with timer.stage("speaking"):
