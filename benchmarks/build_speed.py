@@ -21,10 +21,14 @@ rate and width, clip size, CRF and preset from ``EmpathyNetConfig``) --
    default build accepted (the goal's yardstick);
 4. ``+ cue outputs``: that plus the rest of what makes a cue group (``DESIGN.md``): the
    sentence's audio, the 5 stills and face crops as JPEG, the audio and the blurred
-   audio as WAV with the blur figures;
-5. ``+ cue checks``: that plus the checks an accepted cue passes: shot scores on every
-   frame, the speaking score (FaceMesh on the sampled frames), the sync measure (every
-   frame, the audio read with its margin instead).
+   audio as WAV;
+5. ``+ cue checks``: that plus the checks an accepted cue passes and the figures it
+   records: shot scores on every frame, the speaking score (FaceMesh on the sampled
+   frames), the sync measure (every frame, the audio read with its margin instead), the
+   blur figures (``verify_blur``).
+
+Files are written as the build writes them (atomically, their fsync deferred to one sync
+per worker's share, as the build syncs once per chunk).
 
 Floors 4 and 5 call the library straight, without the build around them: the build's
 ratio to floor 5 is what the build itself adds (rows, bookkeeping, idle workers,
@@ -86,6 +90,7 @@ from empathynet.media.encode import (
 )
 from empathynet.media.shots import detect_cuts
 from empathynet.pipeline.build import build_dataset, read_manifest
+from empathynet.store.atomic import batched_sync
 from empathynet.subtitles import load_utterances
 from empathynet.timeline import ms_to_samples
 
@@ -215,6 +220,8 @@ def _floor_worker(args: tuple[str, list[Window], str, str]) -> int:
     level = FLOORS.index(floor)
     frames = 0
     with contextlib.ExitStack() as stack:
+        # the files' fsync deferred to one sync at the end, as the build does per chunk
+        stack.enter_context(batched_sync())
         decoder = stack.enter_context(WindowDecoder(video, threads=False))
         audio = (
             stack.enter_context(AudioReader(video, sample_rate=config.extract.audio_rate))
@@ -295,7 +302,8 @@ def _other_cue_work(
     pitch = blur_pitch(samples, rate, config.blur)
     blurred = context.blur.blur(samples, rate, pitch=pitch)
     write_wav(scratch / f"{start_ms}_blur.wav", blurred, rate)
-    verify_blur(samples, blurred, rate, "", config=config.blur, raw_pitch=pitch)
+    if context.checks:
+        verify_blur(samples, blurred, rate, "", config=config.blur, raw_pitch=pitch)
 
 
 def floor_seconds(video: Path, workers: int, floor: str, accepted: set[int]) -> float:
