@@ -20,23 +20,18 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+import _child
+from _child import print_figures
 from _goal import Goal, report_goals
 
 PHASES = ("inspect", "mcq", "classification")
-
-
-def peak_bytes() -> int:
-    """This process's peak resident memory in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def child(phase: str, dataset: Path, size: str) -> None:
@@ -88,19 +83,11 @@ def child(phase: str, dataset: Path, size: str) -> None:
         for split in ("train", "validation", "test"):
             digest.update(TaskLayout(dataset, made.name).items(split).read_bytes())
         detail = f"{made.line()} [items sha256 {digest.hexdigest()[:16]}]"
-    seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "peak_bytes": peak_bytes(), "detail": detail}))
+    print_figures(started, detail=detail)
 
 
-def run_child(phase: str, dataset: Path, size: str = "") -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", phase, str(dataset), size],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+def run_child(phase: str, dataset: Path, size: str = "") -> dict[str, Any]:
+    return _child.run_child(__file__, ["--child", phase, str(dataset), size])
 
 
 def cues_megabytes(dataset: Path) -> float:

@@ -12,13 +12,14 @@ child of the writing process would inherit the writer's peak). Goal: < 500 MB.
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import _child
+from _child import print_figures
 
 GOAL_BYTES = 500 * 1024**2
 
@@ -48,20 +49,11 @@ def child(phase: str, dataset: Path, size: str) -> None:
             rows += 1
             characters += len(cue.text)
         detail = f"{rows:,} cue records ({characters:,} characters of text)"
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": seconds, "peak_bytes": peak, "detail": detail}))
+    print_figures(started, detail=detail)
 
 
-def run_child(phase: str, dataset: Path, size: str = "") -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", phase, str(dataset), size],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+def run_child(phase: str, dataset: Path, size: str = "") -> dict[str, Any]:
+    return _child.run_child(__file__, ["--child", phase, str(dataset), size])
 
 
 def main() -> int:

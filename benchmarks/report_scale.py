@@ -25,16 +25,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import _child
+from _child import print_figures
 from _goal import Goal, report_goals
 
 #: First paint of index.html and cues.html must come before this many seconds.
@@ -118,11 +118,6 @@ TEXT_FILTER = """async (word) => {
 }"""
 
 
-def peak_bytes() -> int:
-    """This process's peak resident memory in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def _vary_rejections(root: Path, seed: int) -> None:
     """Give the synthetic rejected rows (all ``no_face``, text "rejected") the reasons of
     ``REASONS`` and texts of accepted rows, as a build's would have."""
@@ -195,20 +190,13 @@ def child(dataset: Path, phase: str) -> None:
         from empathynet.report.html import write_report
 
         write_report(dataset)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "peak_bytes": peak_bytes(), **detail}))
+    print_figures(started, **detail)
 
 
 def run_child(dataset: Path, phase: str, size: str = "") -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", phase, str(dataset)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "REPORT_SCALE_SIZE": size},
+    return _child.run_child(
+        __file__, ["--child", phase, str(dataset)], env={"REPORT_SCALE_SIZE": size}
     )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def folder_size(folder: Path) -> tuple[int, int]:

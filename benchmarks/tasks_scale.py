@@ -22,14 +22,15 @@ items dropped per reason. The synthetic texts follow the durations as speech doe
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import _child
+from _child import print_figures
 
 GOAL_SECONDS = 30.0
 GOAL_BYTES = 2 * 1024**3
@@ -45,11 +46,6 @@ PAIRINGS: tuple[tuple[str, str], ...] = (
     ("face_video", "text"),
     ("stills+text", "audio_blur"),
 )
-
-
-def peak_bytes() -> int:
-    """This process's peak resident memory in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def child(dataset: Path, phase: str) -> None:
@@ -99,20 +95,13 @@ def child(dataset: Path, phase: str) -> None:
     else:
         report = validate_task(dataset, "scale", check_media=False)
         detail = f"{len(report.checks)} checks passed"
-    seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "peak_bytes": peak_bytes(), "detail": detail}))
+    print_figures(started, detail=detail)
 
 
-def run_child(dataset: Path, phase: str, size: str = "") -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", phase, str(dataset)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TASKS_SCALE_SIZE": size},
+def run_child(dataset: Path, phase: str, size: str = "") -> dict[str, Any]:
+    return _child.run_child(
+        __file__, ["--child", phase, str(dataset)], env={"TASKS_SCALE_SIZE": size}
     )
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def main() -> int:
