@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from empathynet.errors import EmpathyNetError
+from empathynet.store.jsonl import JsonLineError, json_objects
 
 #: The columns a sources file may have (``license`` is read as ``licence``).
 SOURCE_FILE_COLUMNS: tuple[str, ...] = (
@@ -128,16 +129,10 @@ def read_sources_file(path: str | Path) -> dict[Path, SourceMetadata]:
     origin = f"sources:{path.name}"
     rows: list[tuple[str, dict[str, Any]]] = []
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise SourcesFileError(f"line {number}: not JSON ({error.msg})", path) from None
-            if not isinstance(value, dict):
-                raise SourcesFileError(f"line {number}: expected a JSON object", path)
-            rows.append((f"line {number}", value))
+        try:
+            rows.extend((f"line {number}", value) for number, value in json_objects(text))
+        except JsonLineError as error:
+            raise SourcesFileError(str(error), path) from None
     else:
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames:

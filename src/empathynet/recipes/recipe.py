@@ -40,6 +40,7 @@ from empathynet.media.probe import content_hash
 from empathynet.pipeline.provenance import SourceMetadata
 from empathynet.store.atomic import atomic_write_bytes
 from empathynet.store.hashing import file_sha256
+from empathynet.store.jsonl import JsonLineError, json_objects
 from empathynet.store.layout import read_dataset_json, require_dataset
 from empathynet.store.parts import manifest_tables
 from empathynet.store.removals import stale_task_problem, stale_tasks
@@ -338,15 +339,14 @@ def read_recipe(path: str | Path) -> Recipe:
     except UnicodeDecodeError:
         raise RecipeError("not UTF-8 text: not a recipe", path) from None
     recipe: Recipe | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+
+    def lines() -> Iterator[tuple[int, dict[str, Any]]]:
         try:
-            values = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise RecipeError(f"line {number}: not JSON ({error.msg})", path) from None
-        if not isinstance(values, dict):
-            raise RecipeError(f"line {number}: expected a JSON object", path)
+            yield from json_objects(text)
+        except JsonLineError as error:
+            raise RecipeError(str(error), path) from None
+
+    for number, values in lines():
         kind = values.pop("kind", None)
         if recipe is None:
             if kind != "recipe" or values.get("format") != RECIPE_FORMAT:
