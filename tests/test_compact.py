@@ -576,3 +576,21 @@ def test_a_damaged_compacted_file_is_set_aside_and_its_chunks_redone(
     assert (out / "cues" / f"{path.name}.damaged").is_file()
     assert manifest_json(out) == manifest_json(reference)
     assert check_dataset(out).ok
+
+
+def test_build_with_no_compact_leaves_the_manifest_in_parts(
+    built: tuple[list[Path], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs, reference = built
+    monkeypatch.setattr(build_module, "AUTO_COMPACT_PARTS", 2)
+    config = tmp_path / "config.yaml"
+    config.write_text("chunk_size: 1\n", encoding="utf-8")
+    out = tmp_path / "parts"
+    command = ["build", *map(str, inputs), "--out", str(out), "--config", str(config)]
+    assert main([*command, "--no-compact", "--no-progress"]) == 0
+    assert list((out / "cues").glob("part-*")) and not list((out / "cues").glob("compact-*"))
+    assert manifest_json(out) == manifest_json(reference)
+    # without the flag the same command compacts (nothing left to build: only that)
+    assert main([*command, "--no-progress"]) == 0
+    assert not list((out / "cues").glob("part-*")) and list((out / "cues").glob("compact-*"))
+    assert manifest_json(out) == manifest_json(reference)

@@ -110,6 +110,12 @@ def add_parsers(commands: Any) -> None:
         action="store_true",
         help="with the check: shift subtitles by a clear constant offset",
     )
+    build.add_argument(
+        "--no-compact",
+        action="store_true",
+        help="leave the manifest in its parts (by default a build of 1,000 parts or more "
+        "merges them: empathynet compact)",
+    )
     build.add_argument("--no-progress", action="store_true", help="no progress line")
     build.add_argument("--json", action="store_true", help="print the summary as JSON")
     build.set_defaults(run=run_build)
@@ -178,6 +184,7 @@ def run_build(args: argparse.Namespace) -> int:
             sources_file=args.sources,
             engine=args.engine,
             address=args.address,
+            compact=not args.no_compact,
         )
         if args.title is not None:
             set_dataset_title(args.out, args.title)
@@ -225,6 +232,7 @@ def run_recipe_build(args: argparse.Namespace) -> int:
             args.out,
             workers=workers,
             progress=not args.no_progress,
+            compact=not args.no_compact,
         )
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)

@@ -253,11 +253,13 @@ def build_from_recipe(
     workers: int = 1,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    compact: bool = True,
 ) -> RecipeBuild:
     """Rebuild the dataset a recipe describes at ``out`` from the videos in ``inputs``
     (the folder ``empathynet fetch`` wrote, or any files and folders: sources are matched
     by their bytes). Resumable like ``build_dataset``. Returns what was reproduced, also
-    written to ``reports/recipe.json``; ``RecipeError`` for a bad recipe."""
+    written to ``reports/recipe.json``; ``RecipeError`` for a bad recipe. ``compact``: as
+    for ``build_dataset``."""
     read = read_recipe(recipe)
     config, warnings = recipe_config(read)
     planned = planned_sources(read)
@@ -269,6 +271,7 @@ def build_from_recipe(
         progress=progress,
         log=log,
         planned=planned,
+        compact=compact,
     )
     root = Path(out)
     result = RecipeBuild(dataset=root, build=summary, sources=len(read.sources), warnings=warnings)
