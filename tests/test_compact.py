@@ -594,3 +594,24 @@ def test_build_with_no_compact_leaves_the_manifest_in_parts(
     assert main([*command, "--no-progress"]) == 0
     assert not list((out / "cues").glob("part-*")) and list((out / "cues").glob("compact-*"))
     assert manifest_json(out) == manifest_json(reference)
+
+
+def test_blurring_again_keeps_a_compacted_file_in_row_groups(
+    built: tuple[list[Path], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from empathynet.pipeline import reblur
+
+    _, reference = built
+    out = copy_of(reference, tmp_path)
+    compact_dataset(out)
+    monkeypatch.setattr(compact_module, "ROW_GROUP_ROWS", 2)
+    monkeypatch.setattr(reblur, "ROW_GROUP_ROWS", 2)
+    before = rows(out)
+    accepted = reblur.reblur_dataset(out, progress=False)
+    assert accepted  # the demo's large face is accepted: its rows were rewritten
+    (compacted,) = (out / "cues").glob("compact-*.parquet")
+    metadata = pq.ParquetFile(compacted).metadata
+    assert metadata.num_row_groups == -(-metadata.num_rows // 2) > 1
+    after = rows(out)
+    assert after.num_rows == before.num_rows and after["cue_id"] == before["cue_id"]
+    assert check_dataset(out).ok

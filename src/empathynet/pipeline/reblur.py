@@ -28,6 +28,7 @@ from empathynet.pipeline.build import read_cue_parts
 from empathynet.pipeline.cues import blur_fields
 from empathynet.pipeline.progress import Progress
 from empathynet.store.atomic import atomic_write_json, atomic_write_table
+from empathynet.store.compact import ROW_GROUP_ROWS
 from empathynet.store.layout import DatasetLayout, require_dataset
 from empathynet.store.lock import writes_dataset
 
@@ -57,7 +58,8 @@ def _rewrite_parts(
                 new_rows.append(row)
             new_table = records_to_table(new_rows, CUE_SCHEMA)
             new_table = new_table.replace_schema_metadata(table.schema.metadata)
-            atomic_write_table(part, new_table)
+            # a compacted file keeps its row groups: readers decode a group at a time
+            atomic_write_table(part, new_table, row_group_size=ROW_GROUP_ROWS)
     return done
 
 

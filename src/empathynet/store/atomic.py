@@ -108,9 +108,13 @@ def atomic_write_json(path: Path, value: Any) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_write_table(path: Path, table: pa.Table) -> None:
-    """Write ``table`` as Parquet (zstd) to ``path`` atomically."""
-    atomic_write_with(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+def atomic_write_table(path: Path, table: pa.Table, row_group_size: int | None = None) -> None:
+    """Write ``table`` as Parquet (zstd) to ``path`` atomically, in row groups of at most
+    ``row_group_size`` rows (``None``: Parquet's default, one group up to a million rows)."""
+    atomic_write_with(
+        path,
+        lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size),
+    )
 
 
 def remove_stale_temporaries(folder: Path, *, recursive: bool = True) -> int:
