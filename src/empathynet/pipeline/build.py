@@ -23,6 +23,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,7 +65,7 @@ from empathynet.store.atomic import (
     remove_stale_temporaries,
 )
 from empathynet.store.compact import AUTO_COMPACT_PARTS, committed_chunks, compact_manifest
-from empathynet.store.hashing import file_sha256
+from empathynet.store.hashing import Sha256Cache, file_sha256
 from empathynet.store.layout import DatasetLayout, read_dataset_json, require_dataset
 from empathynet.store.lock import LOCK_NAME, dataset_lock
 from empathynet.store.parts import (
@@ -271,17 +272,18 @@ def prepare_source(
     config: EmpathyNetConfig,
     planned: SourcePlan | None = None,
     cache_dir: Path | None = None,
+    hashed: tuple[str, str] | None = None,
 ) -> PreparedSource:
     """Hash and probe one video and read its subtitles (or hear its sentences:
     ``transcribe``); never raises for bad input. ``cache_dir``: where transcripts are kept
-    (``DATASET/transcripts``).
+    (``DATASET/transcripts``). ``hashed``: the video's content id and SHA-256 when already
+    known (``hash_sources``).
 
     With ``planned`` (a recipe's sources), the sentences are the planned ones and a video
     that is not planned, or whose bytes differ from the plan's SHA-256, gets a
     ``skip_reason`` instead."""
     path = item.video_path
-    source_id = content_hash(path)
-    sha256 = file_sha256(path)
+    source_id, sha256 = hashed if hashed is not None else (content_hash(path), file_sha256(path))
     plan = planned.by_id.get(source_id) if planned is not None else None
     metadata = plan.metadata if plan is not None and plan.metadata else item.metadata
     base: dict[str, Any] = {
@@ -595,6 +597,40 @@ def _check_existing(layout: DatasetLayout, build_hash: str, overwrite: bool) -> 
     _remove_build_outputs(layout)
 
 
+#: Where a dataset remembers its sources' SHA-256 (``store.hashing.Sha256Cache``).
+HASH_CACHE = "cache/sha256.json"
+#: Threads hashing the sources at the start of a build (reading and hashing overlap;
+#: hashlib lets threads hash in parallel).
+HASH_THREADS = 4
+
+
+def hash_sources(
+    items: Sequence[SourceInput], cache: Sha256Cache, progress: bool = False
+) -> dict[Path, tuple[str, str]]:
+    """``(content id, SHA-256)`` of each video of ``items``, by ``HASH_THREADS`` threads,
+    remembered ones from ``cache``; a video that cannot be read is left out (its
+    ``prepare_source`` says why)."""
+
+    def hashed(item: SourceInput) -> tuple[str, str] | None:
+        try:
+            content_id = content_hash(item.video_path)
+            return content_id, cache.sha256(item.video_path, content_id)
+        except (OSError, EmpathyNetError):
+            return None
+
+    found: dict[Path, tuple[str, str]] = {}
+    threads = max(1, min(HASH_THREADS, len(items)))
+    with (
+        Progress("hashing sources", total=len(items), enabled=progress) as bar,
+        ThreadPoolExecutor(threads, thread_name_prefix="hash") as pool,
+    ):
+        for item, result in zip(items, pool.map(hashed, items), strict=True):
+            bar.advance()
+            if result is not None:
+                found[item.video_path] = result
+    return found
+
+
 def _remove_build_outputs(layout: DatasetLayout) -> None:
     """What ``--overwrite`` deletes: the files the dataset's own records name (its
     manifest parts, the media folders of its sources, ``sources.parquet``, the build
@@ -874,9 +910,13 @@ def _build(
     removals = read_removals(layout.root)  # taken down (empathynet remove): never built again
     prepared: list[PreparedSource] = []
     seen: dict[str, PreparedSource] = {}
+    hash_cache = Sha256Cache(layout.root / HASH_CACHE)
+    hashes = hash_sources(items, hash_cache, progress)
     with Progress("reading sources", total=len(items), enabled=progress) as bar:
         for item in items:
-            entry = prepare_source(item, config, planned, layout.root / "transcripts")
+            transcripts = layout.root / "transcripts"
+            known = hashes.get(item.video_path)
+            entry = prepare_source(item, config, planned, transcripts, known)
             bar.advance()
             for note in entry.notes:
                 say(note)
@@ -901,6 +941,7 @@ def _build(
     # dataset.json first: from then on the folder is a dataset a re-run resumes.
     _write_dataset_json(layout, config, build_hash, versions, None)
     atomic_write_table(layout.sources_parquet, records_to_table(sources, SOURCE_SCHEMA))
+    hash_cache.save()
 
     finish_removals(layout.root, removals)  # a removal stopped half-way is finished here
     # in their own parts or in compacted files (a stopped compaction is finished first)
