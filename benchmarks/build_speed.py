@@ -43,9 +43,10 @@ build's worker processes.
 are delivered (x264 ``veryfast``, CRF 23, High profile with B-frames and CABAC); the
 default ``fast-decode`` keeps the generator's ``ultrafast`` encoding (baseline profile,
 no B-frames, no deblocking), the cheapest H.264 there is to decode, which makes the
-ffmpeg reference as small as it gets.
+ffmpeg reference as small as it gets; ``--encoding both`` measures the two, one after the
+other, in one run.
 
-    python benchmarks/build_speed.py --minutes 10 --workers 2
+    python benchmarks/build_speed.py --minutes 10 --workers 2 --encoding both --skip-full-clips
 """
 
 from __future__ import annotations
@@ -369,30 +370,10 @@ def timed_build(
     return seconds, stages
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--work", type=Path, default=Path("benchmark-work"))
-    parser.add_argument("--skip-full-clips", action="store_true")
-    parser.add_argument("--skip-floors", action="store_true")
-    parser.add_argument("--encoding", choices=("fast-decode", "realistic"), default="fast-decode")
-    args = parser.parse_args()
-
-    args.work.mkdir(parents=True, exist_ok=True)
-    video = args.work / f"long_{args.minutes:g}min_720p.mp4"
-    if not video.exists() or not video.with_suffix(".srt").exists():
-        print(f"generating {video} ...", file=sys.stderr)
-        started = time.perf_counter()
-        clip = make_long_video(video, minutes=args.minutes)
-        print(
-            f"  {len(clip.sentences)} sentences in {time.perf_counter() - started:.0f} s",
-            file=sys.stderr,
-        )
-    if args.encoding == "realistic":
-        video = realistic_copy(video)
+def measure(video: Path, args: argparse.Namespace, label: str) -> list[Goal]:
+    """One encoding's build, floors and goal (printed); returns the goal."""
     decode = ffmpeg_decode_seconds(video, args.workers)
-    print(f"video: {video} ({video.stat().st_size / 1e6:.0f} MB), workers: {args.workers}")
+    print(f"== {label}: {video} ({video.stat().st_size / 1e6:.0f} MB), workers: {args.workers}")
     print(f"ffmpeg full decode: {decode:.1f} s")
 
     config = EmpathyNetConfig()
@@ -411,16 +392,16 @@ def main() -> int:
                 f"  {floor}: {floors[floor]:.1f} s -> ratio to ffmpeg "
                 f"{floors[floor] / decode:.2f}; build / floor {default / floors[floor]:.2f}"
             )
-        # The proof line: the cue group's own outputs against the goal's floor.
-        outputs = floors[FLOORS[3]] / floors[GOAL_FLOOR]
+        # The proof lines: the cue group's own outputs and checks against the goal's floor.
+        for floor in FLOORS[3:]:
+            print(f"  {floor} / {GOAL_FLOOR} = {floors[floor] / floors[GOAL_FLOOR]:.2f}")
         print(
-            f"  the cue outputs alone: {FLOORS[3]} / {GOAL_FLOOR} = {outputs:.2f} "
-            f"(a build of them cannot be within {GOAL_FLOOR_RATIO} x of {GOAL_FLOOR} when "
-            "this is above it)"
+            f"  (a build doing that work cannot be within {GOAL_FLOOR_RATIO} x of {GOAL_FLOOR} "
+            "when these are above it)"
         )
         goals.append(
             Goal(
-                f"build / {GOAL_FLOOR} floor",
+                f"{label}: build / {GOAL_FLOOR} floor",
                 default / floors[GOAL_FLOOR],
                 GOAL_FLOOR_RATIO,
                 "x",
@@ -434,6 +415,39 @@ def main() -> int:
         print("build, with full-frame clips too:")
         with_full, _ = timed_build(video, args.work / "dataset-full", full, args.workers)
         print(f"  build {with_full:.1f} s -> ratio {with_full / decode:.2f}")
+    return goals
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=Path("benchmark-work"))
+    parser.add_argument("--skip-full-clips", action="store_true")
+    parser.add_argument("--skip-floors", action="store_true")
+    parser.add_argument(
+        "--encoding",
+        choices=("fast-decode", "realistic", "both"),
+        default="fast-decode",
+        help="the generator's encoding, a delivered movie's, or both in this one run",
+    )
+    args = parser.parse_args()
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    video = args.work / f"long_{args.minutes:g}min_720p.mp4"
+    if not video.exists() or not video.with_suffix(".srt").exists():
+        print(f"generating {video} ...", file=sys.stderr)
+        started = time.perf_counter()
+        clip = make_long_video(video, minutes=args.minutes)
+        print(
+            f"  {len(clip.sentences)} sentences in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+    goals: list[Goal] = []
+    if args.encoding in ("fast-decode", "both"):
+        goals += measure(video, args, "fast-decode")
+    if args.encoding in ("realistic", "both"):
+        goals += measure(realistic_copy(video), args, "realistic")
     return report_goals(goals) if goals else 0
 
 
