@@ -29,9 +29,10 @@ Verdict ``out_of_sync`` when the face does not follow the voice as it is
 variation or no offset near 0 with audio gives ``not_measured`` (never a rejection).
 
 Measured on the 7 real talking-head clips of ../shared/data (11 speech spans of
-1.0-3.4 s, each clip's own audio read from time 0; numbers from the defaults). One
-sentence is little evidence at 25 frames a second, so the rule only rejects clear
-cases:
+1.0-3.4 s, each clip's own audio read from time 0; numbers from the defaults, with the
+mouth's mean then taken on the scaled grey picture: on the luma plane the same clips'
+cues keep every verdict and offset, their ``score`` within 0.035). One sentence is
+little evidence at 25 frames a second, so the rule only rejects clear cases:
 
 * in-sync originals: ``score`` -0.13..0.53 (median 0.32); ``offset_ms`` within
   ±40 ms of 0 on 7 of 11 spans (others: -160, +180, +190 with weak peaks, +470 on
