@@ -241,3 +241,17 @@ def test_recipes_after_a_takedown_leave_it_out(original: tuple[Path, Path], tmp_
     text = (tmp_path / "recipe.jsonl").read_text(encoding="utf-8")
     assert removed not in text
     assert made.accepted == len(accepted) - 1
+
+
+def test_a_recipe_rebuilds_the_same_on_ray(original: tuple[Path, Path], tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'empathynet[ray]')")
+    dataset, recipe = original
+    fetched = fetch_recipe(recipe, tmp_path / "fetched", progress=False, log=lambda line: None)
+    assert fetched.complete, fetched.lines()
+    out = tmp_path / "rebuilt"
+    command = ["build", "--recipe", str(recipe), str(tmp_path / "fetched"), "--out", str(out)]
+    assert main([*command, "--engine", "ray", "--workers", "2", "--no-progress"]) == 0
+    assert json.loads((out / "reports" / "recipe.json").read_text())["exact"] is True
+    assert json.loads((out / "reports" / "build.json").read_text())["engine"]["name"] == "ray"
+    assert _rows(dataset) == _rows(out)
+    assert _media(dataset) == _media(out)

@@ -220,11 +220,12 @@ def run_recipe_build(args: argparse.Namespace) -> int:
         raise ConfigError(f"--recipe gives the build options and sources: drop {given[0]}")
     if not args.inputs:
         raise ConfigError("--recipe needs the folder of the videos (what empathynet fetch wrote)")
-    if args.engine != "local" or args.address is not None:
-        raise ConfigError("--recipe builds with the local engine for now: drop --engine ray")
-    workers = 1 if args.workers is None else args.workers
-    if workers < 1:
-        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if args.address is not None and args.engine != "ray":
+        raise ConfigError("--address is the address of a Ray cluster: add --engine ray")
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    # as build: locally one process unless asked; on Ray, by default every CPU of the cluster
+    workers = args.workers if args.workers is not None or args.engine == "ray" else 1
     try:
         result = build_from_recipe(
             args.recipe,
@@ -233,6 +234,8 @@ def run_recipe_build(args: argparse.Namespace) -> int:
             workers=workers,
             progress=not args.no_progress,
             compact=not args.no_compact,
+            engine=args.engine,
+            address=args.address,
         )
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)

@@ -250,16 +250,18 @@ def build_from_recipe(
     inputs: Sequence[str | Path],
     out: str | Path,
     *,
-    workers: int = 1,
+    workers: int | None = 1,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     compact: bool = True,
+    engine: str = "local",
+    address: str | None = None,
 ) -> RecipeBuild:
     """Rebuild the dataset a recipe describes at ``out`` from the videos in ``inputs``
     (the folder ``empathynet fetch`` wrote, or any files and folders: sources are matched
     by their bytes). Resumable like ``build_dataset``. Returns what was reproduced, also
-    written to ``reports/recipe.json``; ``RecipeError`` for a bad recipe. ``compact``: as
-    for ``build_dataset``."""
+    written to ``reports/recipe.json``; ``RecipeError`` for a bad recipe. ``compact``,
+    ``engine`` (``local`` or ``ray``) and ``address``: as for ``build_dataset``."""
     read = read_recipe(recipe)
     config, warnings = recipe_config(read)
     planned = planned_sources(read)
@@ -272,6 +274,8 @@ def build_from_recipe(
         log=log,
         planned=planned,
         compact=compact,
+        engine=engine,
+        address=address,
     )
     root = Path(out)
     result = RecipeBuild(dataset=root, build=summary, sources=len(read.sources), warnings=warnings)
