@@ -384,3 +384,41 @@ def test_a_resumed_build_never_brings_removed_cue_groups_back(
         pc.equal(read_manifest_columns(root, ["status"]).column("status"), "accepted")
     ).as_py()
     assert summary.status_counts["accepted"] == accepted
+
+
+def _report_text(root: Path) -> str:
+    """Every text file of the report (pages and their data), joined."""
+    return "\n".join(
+        path.read_text(encoding="utf-8", errors="replace")
+        for path in sorted((root / "reports").rglob("*"))
+        if path.is_file() and path.suffix in (".html", ".js")
+    )
+
+
+def test_a_removal_writes_the_report_again_without_what_was_removed(dataset: Path) -> None:
+    from empathynet.report import write_report
+
+    write_report(dataset)
+    rows = {
+        r["cue_id"]: r for r in read_manifest_columns(dataset, ["cue_id", "source_id"]).to_pylist()
+    }
+    gone_cue = cue_ids(dataset)[0]
+    gone_source = next(s for s in source_ids(dataset) if s != rows[gone_cue]["source_id"])
+    gone_with_source = [c for c, r in rows.items() if r["source_id"] == gone_source]
+    before = _report_text(dataset)
+    assert gone_cue in before and all(c in before for c in gone_with_source)
+
+    result = remove_from_dataset(dataset, cue_ids=[gone_cue], source_ids=[gone_source])
+    assert result.report == "rewritten"
+    assert any("written again without them" in line for line in result.lines())
+    after = _report_text(dataset)
+    assert gone_cue not in after and not any(c in after for c in gone_with_source)
+    assert gone_source not in after
+    assert not (dataset / "reports" / "sources" / f"{gone_source}.html").exists()
+    kept = next(c for c in cue_ids(dataset))
+    assert kept in after
+
+
+def test_a_removal_without_a_report_writes_none(dataset: Path) -> None:
+    result = remove_from_dataset(dataset, cue_ids=[cue_ids(dataset)[0]])
+    assert result.report is None and not (dataset / "reports" / "index.html").exists()

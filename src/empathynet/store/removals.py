@@ -16,7 +16,10 @@
    atomically, deleted when no row is left) and ``media/<source_id>/<cue_id>/``; their votes and
    pre-labels, and recomputes ``labels/aggregate.parquet`` with its stored tie rule and
    method;
-4. names the tasks whose items use a removed cue group (they need re-making).
+4. names the tasks whose items use a removed cue group (they need re-making);
+5. writes the HTML report again when the dataset has one (its pages show sentences,
+   stills and sources), or deletes its pages when it cannot, and says how many removed cue
+   groups the class suggestion still names.
 
 Every deletion is idempotent, so a removal stopped half-way (``kill -9``) is finished by
 running the same command again, or by the next build (``finish_removals``); a removal
@@ -43,7 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from empathynet.errors import ConfigError, DatasetError
+from empathynet.errors import ConfigError, DatasetError, EmpathyNetError
 from empathynet.labels.aggregate import (
     DEFAULT_METHOD,
     aggregate_method,
@@ -327,6 +330,11 @@ class RemovalResult:
     counts: RemovalCounts
     #: tasks whose items use a removed cue group: name -> items (they need re-making)
     stale_tasks: dict[str, int] = field(default_factory=dict)
+    #: the HTML report (``reports/index.html``, when there was one): ``"rewritten"``
+    #: without the removed cue groups, or why it could not be (its pages were deleted)
+    report: str | None = None
+    #: removed cue groups the class suggestion (``reports/classes/``) still names
+    suggestion_names: int = 0
 
     def lines(self) -> list[str]:
         """A human-readable summary, one fact per line."""
@@ -349,6 +357,19 @@ class RemovalResult:
             out.append(f"  logged in {REMOVALS_FILE}")
         if self.stale_tasks:
             out.append(f"  {stale_task_problem(self.stale_tasks)}")
+        if self.report == "rewritten":
+            out.append(
+                "  reports/index.html written again without them (a leaderboard it showed is "
+                "left out until the tasks are remade and evaluated)"
+            )
+        elif self.report is not None:
+            out.append(f"  the report's pages were deleted: {self.report}")
+        if self.suggestion_names:
+            out.append(
+                f"  the class suggestion (reports/classes/) still names "
+                f"{_plural(self.suggestion_names, 'removed cue group')}: run empathynet "
+                "classes suggest again"
+            )
         return out
 
 
@@ -761,14 +782,57 @@ def remove_from_dataset(
         )
     if new:
         _append(removals_path(layout.root), new)  # first: a kill from here on is finished
-    counts = _apply(layout, _removals([*new, *dict.fromkeys(already)]))
+    chosen = _removals([*new, *dict.fromkeys(already)])
+    counts = _apply(layout, chosen)
+    changed = bool(new) or counts.changed
     return RemovalResult(
         root=layout.root,
         removed=tuple(new),
         already=tuple(dict.fromkeys(already)),
         counts=counts,
         stale_tasks=stale_tasks(layout.root),
+        report=_rewrite_report(layout) if changed else None,
+        suggestion_names=_suggestion_names(layout, read_removals(layout.root).cue_ids),
     )
+
+
+#: The report's files that show cue rows (``report.html``): rewritten or deleted on removal.
+_REPORT_PAGES = ("index.html", "cues.html", "sources.html")
+_REPORT_FOLDERS = ("data", "sources")
+
+
+def _rewrite_report(layout: DatasetLayout) -> str | None:
+    """Write the HTML report again without what was removed, when the dataset has one
+    (its pages show cue texts, stills and sources); ``None`` without a report. When it
+    cannot be written, its pages are deleted rather than left showing removed rows, and
+    the reason is returned."""
+    reports = layout.reports_dir
+    if not (reports / "index.html").is_file():
+        return None
+    from empathynet.report.html import write_report
+
+    try:
+        write_report(layout.root)
+    except (EmpathyNetError, OSError) as error:
+        for name in _REPORT_PAGES:
+            (reports / name).unlink(missing_ok=True)
+        for folder in _REPORT_FOLDERS:
+            if (reports / folder).is_dir() and not (reports / folder).is_symlink():
+                shutil.rmtree(reports / folder)
+        return f"{error}; run empathynet report DATASET to write it again"
+    return "rewritten"
+
+
+def _suggestion_names(layout: DatasetLayout, removed: Collection[str]) -> int:
+    """How many of ``removed`` the class suggestion (``suggestion.json``) names."""
+    path = layout.reports_dir / "classes" / "suggestion.json"
+    if not removed or not path.is_file():
+        return 0
+    try:
+        named = json.loads(path.read_text(encoding="utf-8")).get("cue_ids", [])
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return 0
+    return len(set(removed).intersection(map(str, named)))
 
 
 __all__ = [
