@@ -29,10 +29,12 @@ def add_parser(commands: Any) -> None:
         "report",
         help="write a static HTML report of a dataset (DATASET/reports/index.html)",
         description=(
-            "Write one self-contained HTML page (no JavaScript, no network) with the build "
-            "summary, the first accepted cue groups with their stills, face crops, audio, "
-            "blurred audio and face clip (relative links, so it opens over file://), the "
-            "rejected and failed rows per reason, and the tasks. Prints the page's path."
+            "Write the report's pages into DATASET/reports/: index.html (the build summary, "
+            "plots, the first accepted cue groups with their stills, face crops, audio, "
+            "blurred audio and face clip, the rejected and failed rows per reason with why, "
+            "agreement, tasks and a glossary), cues.html (every row, filterable), "
+            "sources.html and a page per source. They open over file:// (relative links) "
+            "and fetch nothing from a network. Prints the path of index.html."
         ),
         epilog=EXAMPLE,
     )
