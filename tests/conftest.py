@@ -3,6 +3,7 @@ and the generated demo media, made once per session."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +39,22 @@ def demo_media(tmp_path_factory: pytest.TempPathFactory) -> list[DemoClip]:
     from empathynet.demo import generate_demo_media
 
     return generate_demo_media(tmp_path_factory.mktemp("demo") / "media")
+
+
+def demo_clips_in(
+    clips: Sequence[DemoClip], names: Sequence[str], folder: Path, *, link: bool = False
+) -> Path:
+    """The videos and subtitle files of the demo clips ``names`` in ``folder`` (made),
+    copied (``link``: symlinked, for tests that never change them); returns ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for clip in clips:
+        if clip.name in names:
+            for path in (clip.video_path, clip.subtitle_path):
+                if link:
+                    (folder / path.name).symlink_to(path)
+                else:
+                    shutil.copy2(path, folder / path.name)
+    return folder
 
 
 def write_small_task_dataset(root: Path, requests: Sequence[TaskRequest] | None = None) -> Path:

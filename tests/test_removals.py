@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import write_small_task_dataset
+from conftest import demo_clips_in, write_small_task_dataset
 from empathynet.cli import remove as remove_cmd
 from empathynet.demo import DemoClip
 from empathynet.errors import ConfigError, DatasetError
@@ -340,12 +340,7 @@ def test_a_resumed_build_never_brings_removed_cue_groups_back(
     from empathynet.cli.build import load_config
     from empathynet.pipeline.build import build_dataset
 
-    media = tmp_path / "media"
-    media.mkdir()
-    for clip in demo_media:
-        if clip.name in ("large_face", "dialogue"):
-            for path in (clip.video_path, clip.subtitle_path):
-                (media / path.name).symlink_to(path)
+    media = demo_clips_in(demo_media, ("large_face", "dialogue"), tmp_path / "media", link=True)
     config_file = tmp_path / "build.yaml"
     config_file.write_text("chunk_size: 2\n")
     config = load_config(config_file, {})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from conftest import demo_clips_in
 from empathynet.demo import DemoClip
 from empathynet.pipeline import build as build_module
 from empathynet.pipeline.build import HASH_CACHE, build_dataset, read_manifest
@@ -53,12 +53,7 @@ def test_a_resumed_build_hashes_only_changed_videos(
     demo_media: list[DemoClip], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("mediapipe")
-    media = tmp_path / "media"
-    media.mkdir()
-    for clip in demo_media:
-        if clip.name in ("large_face", "no_face"):
-            for path in clip.video_path.parent.glob(f"{clip.video_path.stem}.*"):
-                shutil.copy2(path, media / path.name)
+    media = demo_clips_in(demo_media, ("large_face", "no_face"), tmp_path / "media")
     hashed: list[str] = []
     real = hashing.file_sha256
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import demo_clips_in
 from empathynet.demo import DemoClip
 from empathynet.errors import DatasetError
 from empathynet.pipeline.build import build_dataset
@@ -133,11 +133,7 @@ def two_clips(
     """Copies of the demo's large_face and dialogue clips with their subtitles."""
     pytest.importorskip("mediapipe")
     folder = tmp_path_factory.mktemp("provenance") / "videos"
-    folder.mkdir()
-    for clip in demo_media:
-        if clip.name in ("large_face", "dialogue"):
-            shutil.copy(clip.video_path, folder / clip.video_path.name)
-            shutil.copy(clip.subtitle_path, folder / clip.subtitle_path.name)
+    demo_clips_in(demo_media, ("large_face", "dialogue"), folder)
     return folder / "large_face.mp4", folder / "dialogue.mp4"
 
 
