@@ -108,17 +108,22 @@ class Recognizer:
         values = _whisper_input(samples, sample_rate)
         if values.size == 0:
             return [], None
+        segments, info = self._decode(values, vad_filter=vad, word_timestamps=True)
+        words = [word for segment in segments for word in (segment.words or [])]
+        return words, info
+
+    def _decode(self, values: np.ndarray, **options: Any) -> tuple[Any, Any]:
+        """Whisper's ``(segments, info)`` for 16 kHz ``values``, decoded deterministically
+        (temperature 0, no conditioning on earlier text) with ``options`` added."""
         segments, info = self._model.transcribe(
             values.astype(np.float32),
             language=self.language,
             beam_size=self.beam_size,
             temperature=0.0,
             condition_on_previous_text=False,
-            vad_filter=vad,
-            word_timestamps=True,
+            **options,
         )
-        words = [word for segment in segments for word in (segment.words or [])]
-        return words, info
+        return segments, info
 
     def transcribe(self, samples: Any, sample_rate: int) -> str:
         """The words Whisper hears in mono ``samples`` at ``sample_rate`` Hz (resampled
@@ -126,12 +131,8 @@ class Recognizer:
         values = _whisper_input(samples, sample_rate)
         if values.size == 0:
             return ""
-        segments, _ = self._model.transcribe(
-            values.astype(np.float32),
-            language=self.language,
-            beam_size=self.beam_size,
-            temperature=0.0,
-            condition_on_previous_text=False,
+        segments, _ = self._decode(
+            values,
             vad_filter=False,
             # Speech needs < 15 tokens a second; more is a hallucinated loop ("beep beep ...")
             # that only costs time to decode.

@@ -187,6 +187,18 @@ def _stacked_histogram(
         bottom = bottom + counts
 
 
+def _class_ticks(ax: Axes, x: Any, classes: Sequence[str]) -> None:
+    """Class names under the bars at ``x``, slanted when they are many or long."""
+    rotate = len(classes) > 6 or max((len(c) for c in classes), default=0) > 10
+    ax.set_xticks(
+        x,
+        [plain(c, 24) for c in classes],
+        fontsize=8,
+        rotation=30 if rotate else 0,
+        ha="right" if rotate else "center",
+    )
+
+
 def _heading(figure: Figure, title: str, ax: Axes | None = None, **legend: Any) -> None:
     """The figure's title, and the legend of ``ax`` (or ``legend["handles"]``) in a row
     at the bottom, outside the axes so it never hides data."""
@@ -340,14 +352,7 @@ def class_balance_figure(
             totals.append(f"{split} {sum(heights):,}")
             offset = (index - (len(names) - 1) / 2) * width
             ax.bar(x + offset, heights, width=width, color=_split_colour(split))
-        rotate = len(classes) > 6 or max((len(c) for c in classes), default=0) > 10
-        ax.set_xticks(
-            x,
-            [plain(c, 24) for c in classes],
-            fontsize=8,
-            rotation=30 if rotate else 0,
-            ha="right" if rotate else "center",
-        )
+        _class_ticks(ax, x, classes)
         ax.set_ylabel("items")
         ax.set_title(plain(f"{name}: {', '.join(totals)}", 100), fontsize=9, loc="left")
     handles = [Patch(color=_split_colour(split), label=plain(split)) for split in every_split]
@@ -391,14 +396,7 @@ def agreement_figure(classes: Sequence[str], estimates: Mapping[str, Sequence[In
                 lowest = min(lowest, value)
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_ylim(min(-0.1, lowest - 0.05), 1.05)
-    rotate = len(classes) > 6 or max((len(c) for c in classes), default=0) > 10
-    ax.set_xticks(
-        x,
-        [plain(c, 24) for c in classes],
-        fontsize=8,
-        rotation=30 if rotate else 0,
-        ha="right" if rotate else "center",
-    )
+    _class_ticks(ax, x, classes)
     ax.set_ylabel("agreement (1 perfect, 0 chance)")
     _heading(figure, "Annotator agreement per class (this class or another)", ax)
     return figure
