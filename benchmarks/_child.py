@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -40,3 +41,22 @@ def run_child(
     )
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def write_dataset(dataset: Path, size: str, **options: Any) -> str:
+    """The write phase of the manifest benchmarks: a synthetic dataset of ``size``
+    (``"cue groups,sources"``) with labels and attributes in its manifest and speech-like
+    text, ``options`` added (``write_synthetic_dataset``); returns its detail line."""
+    from empathynet.testing.synthetic import write_synthetic_dataset
+
+    count, sources = (int(v) for v in size.split(","))
+    write_synthetic_dataset(
+        dataset,
+        cue_groups=count,
+        sources=sources,
+        labels_in_manifest=True,
+        attributes_in_manifest=True,
+        speech_like_text=True,
+        **options,
+    )
+    return f"{count:,} cue groups, {sources:,} sources"

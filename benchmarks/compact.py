@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import _child
-from _child import print_figures
+from _child import print_figures, write_dataset
 from _goal import Goal, report_goals
 
 PHASES = ("inspect", "mcq", "classification")
@@ -39,21 +39,9 @@ def child(phase: str, dataset: Path, size: str) -> None:
     started = time.perf_counter()
     detail = ""
     if phase == "write":
-        from empathynet.testing.synthetic import write_synthetic_dataset
-
-        count, sources = (int(v) for v in size.split(","))
-        write_synthetic_dataset(
-            dataset,
-            cue_groups=count,
-            sources=sources,
-            labels_in_manifest=True,
-            attributes_in_manifest=True,
-            unknown_attribute_share=0.05,
-            speech_like_text=True,
-            part_rows=16,
-        )
+        written = write_dataset(dataset, size, unknown_attribute_share=0.05, part_rows=16)
         parts = len(list((dataset / "cues").glob("part-*.parquet")))
-        detail = f"{count:,} cue groups, {sources:,} sources, {parts:,} parts"
+        detail = f"{written}, {parts:,} parts"
     elif phase == "inspect":
         import contextlib
         import io

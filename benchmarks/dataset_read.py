@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import _child
-from _child import print_figures
+from _child import print_figures, write_dataset
 
 GOAL_BYTES = 500 * 1024**2
 
@@ -27,18 +27,7 @@ GOAL_BYTES = 500 * 1024**2
 def child(phase: str, dataset: Path, size: str) -> None:
     started = time.perf_counter()
     if phase == "write":
-        from empathynet.testing.synthetic import write_synthetic_dataset
-
-        count, sources = (int(v) for v in size.split(","))
-        write_synthetic_dataset(
-            dataset,
-            cue_groups=count,
-            sources=sources,
-            labels_in_manifest=True,
-            attributes_in_manifest=True,
-            speech_like_text=True,
-        )
-        detail = f"{count:,} cue groups, {sources:,} sources"
+        detail = write_dataset(dataset, size)
     else:
         import empathynet
 

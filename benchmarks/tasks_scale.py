@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import _child
-from _child import print_figures
+from _child import print_figures, write_dataset
 
 GOAL_SECONDS = 30.0
 GOAL_BYTES = 2 * 1024**3
@@ -52,23 +52,16 @@ def child(dataset: Path, phase: str) -> None:
     """Run one phase in this (child) process and print its figures as JSON."""
     from empathynet.tasks.make import TaskRequest, make_task
     from empathynet.tasks.validate import validate_task
-    from empathynet.testing.synthetic import write_synthetic_dataset
 
     started = time.perf_counter()
     if phase == "write":
-        count, sources = (int(v) for v in os.environ["TASKS_SCALE_SIZE"].split(","))
-        write_synthetic_dataset(
+        detail = write_dataset(
             dataset,
-            cue_groups=count,
-            sources=sources,
-            labels_in_manifest=True,
-            attributes_in_manifest=True,
+            os.environ["TASKS_SCALE_SIZE"],
             unknown_attribute_share=0.05,
             min_ms=800,
             max_ms=8000,
-            speech_like_text=True,
         )
-        detail = f"{count:,} cue groups, {sources:,} sources"
     elif phase == "mcq":
         made = make_task(
             dataset,
