@@ -26,8 +26,10 @@ from empathynet.cli.main import main
 from empathynet.config import EmpathyNetConfig
 from empathynet.demo import DemoClip
 from empathynet.errors import EmpathyNetError
-from empathynet.pipeline.build import BuildSummary, build_dataset, read_cue_parts, read_manifest
+from empathynet.pipeline.build import BuildSummary, build_dataset, read_cue_parts
 from empathynet.store.layout import DatasetLayout
+
+from .same import assert_same_rows
 
 pytest.importorskip("mediapipe")
 
@@ -64,13 +66,8 @@ def assert_same_dataset(dataset: Path, reference: Path) -> None:
     """Every cue row, byte for byte apart from the stage times, and every media file's
     bytes are the reference's; no temporary file is left."""
     assert manifest_bytes(dataset) == manifest_bytes(reference)
-    rows, expected = read_manifest(dataset), read_manifest(reference)
-    assert [(r.cue_id, r.status, r.reason) for r in rows] == [
-        (r.cue_id, r.status, r.reason) for r in expected
-    ]
-    assert [repr(r) for r in rows] == [repr(r) for r in expected]  # repr: NaN equals NaN
+    assert_same_rows(dataset, reference)
     assert media_hashes(dataset) == media_hashes(reference)
-    assert not list(dataset.rglob("*.tmp"))
 
 
 def reported_engine(dataset: Path) -> dict[str, Any]:

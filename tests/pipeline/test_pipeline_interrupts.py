@@ -30,6 +30,8 @@ from empathynet.pipeline import cues
 from empathynet.pipeline.build import build_dataset, read_manifest
 from empathynet.store import atomic
 
+from .same import assert_same_rows
+
 pytest.importorskip("mediapipe")
 
 #: The clips of these tests: accepted cues, rejections of each kind, failed sources.
@@ -76,13 +78,8 @@ def media_files(dataset: Path) -> list[Path]:
 
 def assert_same_dataset(dataset: Path, reference: Path) -> None:
     """Same rows (every field) and the same media files as the reference, no temporaries."""
-    rows, expected = read_manifest(dataset), read_manifest(reference)
-    assert [(r.cue_id, r.status, r.reason) for r in rows] == [
-        (r.cue_id, r.status, r.reason) for r in expected
-    ]
-    assert [repr(r) for r in rows] == [repr(r) for r in expected]  # repr: NaN equals NaN
+    assert_same_rows(dataset, reference)
     assert media_files(dataset) == media_files(reference)
-    assert not list(dataset.rglob("*.tmp"))
 
 
 def children_of(pid: int) -> list[int]:
