@@ -912,9 +912,9 @@ def _build(
     seen: dict[str, PreparedSource] = {}
     hash_cache = Sha256Cache(layout.root / HASH_CACHE)
     hashes = hash_sources(items, hash_cache, progress)
+    transcripts = layout.root / "transcripts"
     with Progress("reading sources", total=len(items), enabled=progress) as bar:
         for item in items:
-            transcripts = layout.root / "transcripts"
             known = hashes.get(item.video_path)
             entry = prepare_source(item, config, planned, transcripts, known)
             bar.advance()
